@@ -1,0 +1,121 @@
+package dev.compresso;
+
+import dev.compresso.chart.Charts;
+import dev.compresso.data.Csv;
+import dev.compresso.data.DataSplit;
+import dev.compresso.data.FashionMnist;
+import dev.compresso.data.Synthetic;
+import dev.compresso.eval.ExperimentLog;
+import dev.compresso.model.Network;
+import dev.compresso.model.TorchRuntime;
+import dev.compresso.model.Zoo;
+import dev.compresso.train.TrainOptions;
+import java.nio.file.Path;
+import org.knowm.xchart.XYChart;
+
+/**
+ * The DSL's front door. A notebook or script imports it statically:
+ *
+ * <pre>{@code
+ * import static dev.compresso.Compresso.*;
+ *
+ * var data = fashionMnist();
+ * var base = lenet300100().train(data, epochs(10));
+ * log()
+ * tradeoff(base)
+ * }</pre>
+ *
+ * Every operation returns a new object; nothing here changes its arguments.
+ */
+public final class Compresso {
+
+    /** The seed models are initialized with unless one is given. */
+    public static final long DEFAULT_SEED = 42;
+
+    private Compresso() {}
+
+    // ---------------------------------------------------------------- data
+
+    /**
+     * Fashion-MNIST: 60,000 training and 10,000 test images of 28×28 pixels in 10 classes, scaled to
+     * [0, 1]. Found in {@code $COMPRESSO_DATA}, the user cache or {@code
+     * /usr/share/datasets/fashion-mnist}, or fetched from Debian's {@code dataset-fashion-mnist}.
+     */
+    public static DataSplit fashionMnist() {
+        return FashionMnist.load();
+    }
+
+    /**
+     * An MNIST-layout data set (four IDX files, raw or .gz) from a folder.
+     *
+     * @param folder the folder holding {@code train-images-idx3-ubyte} and the three others
+     */
+    public static DataSplit idx(String folder) {
+        return FashionMnist.load(Path.of(folder), Path.of(folder).getFileName().toString(), java.util.List.of());
+    }
+
+    /**
+     * Tabular data from a CSV file: numeric columns are features, {@code labelColumn} the class.
+     * 20 % of the rows, shuffled with seed 42, form the test part.
+     */
+    public static DataSplit csv(String file, String labelColumn) {
+        return Csv.read(Path.of(file), labelColumn, 0.2, DEFAULT_SEED);
+    }
+
+    /** Synthetic Gaussian blobs: {@code features} values per sample, {@code classes} classes. */
+    public static DataSplit blobs(int nTrain, int nTest, int features, int classes) {
+        return Synthetic.blobs(nTrain, nTest, features, classes, DEFAULT_SEED);
+    }
+
+    // ---------------------------------------------------------------- models
+
+    /** LeNet-300-100 (784-300-100-10, Han et al. 2015), initialized with seed 42. */
+    public static Network lenet300100() {
+        return Network.create(Zoo.lenet300100(), DEFAULT_SEED);
+    }
+
+    /** LeNet-5, Caffe's variant (conv20-pool-conv50-pool-fc500-fc10, 431,080 parameters), seed 42. */
+    public static Network lenet5() {
+        return Network.create(Zoo.lenet5(), DEFAULT_SEED);
+    }
+
+    /** A fully connected ReLU network, for example {@code mlp(784, 100, 10)}, seed 42. */
+    public static Network mlp(int... sizes) {
+        return Network.create(Zoo.mlp(sizes), DEFAULT_SEED);
+    }
+
+    // ---------------------------------------------------------------- training
+
+    /** Training options: {@code n} epochs of Adam, learning rate 0.001, batch 128, seed 42. */
+    public static TrainOptions epochs(int n) {
+        return TrainOptions.epochs(n);
+    }
+
+    /** Sets how many threads PyTorch uses for each operation. */
+    public static void threads(int n) {
+        TorchRuntime.threads(n);
+    }
+
+    // ---------------------------------------------------------------- results
+
+    /** The session's experiment log: one row per trained or compressed model. */
+    public static ExperimentLog log() {
+        return ExperimentLog.session();
+    }
+
+    /** Accuracy against bytes (log scale) for the given networks, with the Pareto frontier. */
+    public static XYChart tradeoff(Network... networks) {
+        return Charts.tradeoff(networks);
+    }
+
+    /** Training loss and test accuracy per epoch for the given networks. */
+    public static XYChart curves(Network... networks) {
+        return Charts.trainingCurves(networks);
+    }
+
+    /** Versions this session runs with: JDK, DJL, PyTorch and threads. */
+    public static String versions() {
+        return "JDK " + Runtime.version() + ", DJL " + TorchRuntime.djlVersion() + ", PyTorch "
+                + TorchRuntime.pytorchVersion() + ", threads " + TorchRuntime.threads();
+    }
+}

@@ -1,0 +1,218 @@
+package dev.compresso.eval;
+
+import dev.compresso.model.Network;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Locale;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+
+/**
+ * The experiment log: one row per trained or compressed model, keyed by name. Recording a model
+ * whose name is already in the log replaces that row, so re-running a notebook cell never adds a
+ * duplicate. Backed by a Tablesaw {@link Table}; {@link #table()} returns a copy to slice and plot.
+ */
+public final class ExperimentLog {
+
+    /** The CSV columns, in order. */
+    public static final List<String> COLUMNS =
+            List.of("name", "chain", "top1", "loss", "params", "nonzeros", "dense_bytes", "stored_bytes", "ratio", "seconds");
+
+    private static final ExperimentLog SESSION = new ExperimentLog();
+
+    private final Table table;
+
+    /** A new, empty log. */
+    public ExperimentLog() {
+        table = Table.create(
+                "experiment log",
+                StringColumn.create("name"),
+                StringColumn.create("chain"),
+                DoubleColumn.create("top1"),
+                DoubleColumn.create("loss"),
+                LongColumn.create("params"),
+                LongColumn.create("nonzeros"),
+                LongColumn.create("dense_bytes"),
+                LongColumn.create("stored_bytes"),
+                DoubleColumn.create("ratio"),
+                DoubleColumn.create("seconds"));
+    }
+
+    /** The log of this JVM session, where training and techniques record by default. */
+    public static ExperimentLog session() {
+        return SESSION;
+    }
+
+    /**
+     * Records a model with no stored file yet.
+     *
+     * @param network the model; its last evaluation gives top-1 and loss
+     */
+    public void record(Network network) {
+        record(network, -1);
+    }
+
+    /**
+     * Records a model, replacing any row of the same name.
+     *
+     * @param network the model
+     * @param storedBytes the size of its packed file in bytes, or -1 if it has none
+     */
+    public synchronized void record(Network network, long storedBytes) {
+        double top1 = network.evaluation() == null ? Double.NaN : network.evaluation().top1();
+        double loss = network.evaluation() == null ? Double.NaN : network.evaluation().loss();
+        long dense = network.denseBytes();
+        int row = indexOf(network.name());
+        if (row < 0) {
+            row = table.rowCount();
+            table.stringColumn("name").append(network.name());
+            table.stringColumn("chain").appendMissing();
+            table.doubleColumn("top1").appendMissing();
+            table.doubleColumn("loss").appendMissing();
+            table.longColumn("params").appendMissing();
+            table.longColumn("nonzeros").appendMissing();
+            table.longColumn("dense_bytes").appendMissing();
+            table.longColumn("stored_bytes").appendMissing();
+            table.doubleColumn("ratio").appendMissing();
+            table.doubleColumn("seconds").appendMissing();
+        }
+        table.stringColumn("chain").set(row, network.chain());
+        table.doubleColumn("top1").set(row, top1);
+        table.doubleColumn("loss").set(row, loss);
+        table.longColumn("params").set(row, network.parameterCount());
+        table.longColumn("nonzeros").set(row, network.nonZeroCount());
+        table.longColumn("dense_bytes").set(row, dense);
+        if (storedBytes >= 0) {
+            table.longColumn("stored_bytes").set(row, storedBytes);
+            table.doubleColumn("ratio").set(row, storedBytes == 0 ? Double.NaN : (double) dense / storedBytes);
+        } else {
+            table.longColumn("stored_bytes").setMissing(row);
+            table.doubleColumn("ratio").setMissing(row);
+        }
+        table.doubleColumn("seconds").set(row, network.seconds());
+    }
+
+    private int indexOf(String name) {
+        StringColumn names = table.stringColumn("name");
+        for (int i = 0; i < names.size(); i++) {
+            if (names.get(i).equals(name)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    /** Number of rows. */
+    public synchronized int size() {
+        return table.rowCount();
+    }
+
+    /** Removes every row. */
+    public synchronized void clear() {
+        table.clear();
+    }
+
+    /** A copy of the log as a Tablesaw table. */
+    public synchronized Table table() {
+        return table.copy();
+    }
+
+    /** The log as CSV text, with the columns of {@link #COLUMNS}; missing values are empty. */
+    public synchronized String toCsv() {
+        StringBuilder sb = new StringBuilder(String.join(",", COLUMNS)).append('\n');
+        for (int r = 0; r < table.rowCount(); r++) {
+            for (int c = 0; c < COLUMNS.size(); c++) {
+                if (c > 0) {
+                    sb.append(',');
+                }
+                sb.append(csvCell(r, COLUMNS.get(c)));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private String csvCell(int row, String column) {
+        if (table.column(column).isMissing(row)) {
+            return "";
+        }
+        Object v = table.column(column).get(row);
+        if (v instanceof Double d) {
+            return column.equals("top1") || column.equals("loss")
+                    ? String.format(Locale.ROOT, "%.4f", d)
+                    : String.format(Locale.ROOT, "%.2f", d);
+        }
+        String s = String.valueOf(v);
+        if (s.contains(",") || s.contains("\"") || s.contains("\n")) {
+            s = "\"" + s.replace("\"", "\"\"") + "\"";
+        }
+        return s;
+    }
+
+    /**
+     * Writes the log as CSV atomically: a temporary file next to {@code file}, then a rename, so a
+     * failed write never leaves a half-written file.
+     *
+     * @param file the CSV file to write; its folder is created if needed
+     * @return the file
+     */
+    public Path writeCsv(Path file) {
+        Path target = file.toAbsolutePath();
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            try {
+                try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
+                    w.write(toCsv());
+                }
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the log to " + target + ": " + e.getMessage()
+                    + "; check that the folder is writable", e);
+        }
+    }
+
+    /** The log as a text table. */
+    @Override
+    public synchronized String toString() {
+        return table.rowCount() == 0 ? "experiment log: empty" : table.printAll();
+    }
+
+    /** The log as an HTML table, for notebooks. */
+    public synchronized String toHtml() {
+        StringBuilder sb = new StringBuilder("<table class=\"compresso-log\"><thead><tr>");
+        for (String c : COLUMNS) {
+            sb.append("<th>").append(c).append("</th>");
+        }
+        sb.append("</tr></thead><tbody>");
+        for (int r = 0; r < table.rowCount(); r++) {
+            sb.append("<tr>");
+            for (String c : COLUMNS) {
+                String cell = csvCell(r, c);
+                if (cell.startsWith("\"")) {
+                    cell = cell.substring(1, cell.length() - 1).replace("\"\"", "\"");
+                }
+                sb.append("<td>").append(cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).append("</td>");
+            }
+            sb.append("</tr>");
+        }
+        return sb.append("</tbody></table>").toString();
+    }
+}

@@ -49,14 +49,17 @@ public final class FashionMnist {
      *     every place tried and how to get the files
      */
     public static DataSplit load() {
-        List<Path> candidates = candidates();
+        return locate(candidates(), userCache(), true);
+    }
+
+    /** Searches {@code candidates} in order, then fetches into {@code cache} if {@code fetch} is set. */
+    static DataSplit locate(List<Path> candidates, Path cache, boolean fetch) {
         for (Path dir : candidates) {
             if (hasAll(dir)) {
                 return load(dir, "fashion-mnist", CLASS_NAMES);
             }
         }
-        Path cache = userCache();
-        String fetchError = fetchIntoCache(cache);
+        String fetchError = fetch ? fetchIntoCache(cache) : "fetching was not attempted";
         if (fetchError == null && hasAll(cache)) {
             return load(cache, "fashion-mnist", CLASS_NAMES);
         }

@@ -15,6 +15,7 @@ import tech.tablesaw.api.DoubleColumn;
 import tech.tablesaw.api.LongColumn;
 import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * The experiment log: one row per trained or compressed model, keyed by name. Recording a model
@@ -45,6 +46,13 @@ public final class ExperimentLog {
                 LongColumn.create("stored_bytes"),
                 DoubleColumn.create("ratio"),
                 DoubleColumn.create("seconds"));
+        table.doubleColumn("top1").setPrintFormatter(NumberColumnFormatter.percent(2));
+        table.doubleColumn("loss").setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(4));
+        table.doubleColumn("ratio").setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
+        table.doubleColumn("seconds").setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
+        for (String c : List.of("params", "nonzeros", "dense_bytes", "stored_bytes")) {
+            table.longColumn(c).setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
+        }
     }
 
     /** The log of this JVM session, where training and techniques record by default. */

@@ -113,6 +113,27 @@ public final class Compresso {
         return Charts.trainingCurves(networks);
     }
 
+    /**
+     * Saves a chart as PNG and SVG in the output folder: the system property {@code compresso.out}
+     * (set by {@code ./compresso run} and {@code demo}), else {@code out/}.
+     *
+     * @param chart any XChart chart
+     * @param name the file name without extension, for example {@code "tradeoff"}
+     * @return the two files written
+     */
+    public static java.util.List<Path> save(org.knowm.xchart.internal.chartpart.Chart<?, ?> chart, String name) {
+        if (name == null || name.isBlank() || name.contains("/") || name.contains("\\")) {
+            throw new IllegalArgumentException(
+                    "chart name '" + name + "' must be a plain file name without folders or extension, for example \"tradeoff\"");
+        }
+        return Charts.save(chart, outputFolder().resolve(name));
+    }
+
+    /** The folder charts and reports are written to: {@code compresso.out}, else {@code out/}. */
+    public static Path outputFolder() {
+        return Path.of(System.getProperty("compresso.out", "out"));
+    }
+
     /** Versions this session runs with: JDK, DJL, PyTorch and threads. */
     public static String versions() {
         return "JDK " + Runtime.version() + ", DJL " + TorchRuntime.djlVersion() + ", PyTorch "

@@ -9,9 +9,17 @@ import dev.compresso.eval.ExperimentLog;
 import dev.compresso.model.Network;
 import dev.compresso.model.TorchRuntime;
 import dev.compresso.model.Zoo;
+import dev.compresso.prune.LotteryTicket;
+import dev.compresso.prune.Magnitude;
+import dev.compresso.prune.Schedule;
+import dev.compresso.prune.Selector;
+import dev.compresso.prune.Sensitivity;
+import dev.compresso.prune.SparsityReport;
+import dev.compresso.prune.Structured;
 import dev.compresso.train.TrainOptions;
 import java.nio.file.Path;
 import org.knowm.xchart.XYChart;
+import tech.tablesaw.api.Table;
 
 /**
  * The DSL's front door. A notebook or script imports it statically:
@@ -94,6 +102,52 @@ public final class Compresso {
     /** Sets how many threads PyTorch uses for each operation. */
     public static void threads(int n) {
         TorchRuntime.threads(n);
+    }
+
+    // ---------------------------------------------------------------- pruning
+
+    /** Unstructured magnitude pruning; set an amount: {@code magnitude().sparsity(0.9)}. */
+    public static Magnitude magnitude() {
+        return Magnitude.magnitude();
+    }
+
+    /** Structured pruning that removes this fraction of hidden neurons and filters: {@code base.shrink(neurons(0.5))}. */
+    public static Structured neurons(double fraction) {
+        return Structured.neurons(fraction);
+    }
+
+    /** A selector of parameters, starting from the weights of every Linear and Conv2d layer. */
+    public static Selector weights() {
+        return Selector.weights();
+    }
+
+    /** Zhu and Gupta's cubic sparsity ramp from {@code initial} to {@code target} between two steps. */
+    public static Schedule polynomial(double initial, double target, long begin, long end, long frequency) {
+        return Schedule.polynomial(initial, target, begin, end, frequency);
+    }
+
+    /** Lottery-ticket rewinding: {@code rounds} rounds, each pruning {@code ratePerRound} of the survivors. */
+    public static LotteryTicket lotteryTicket(int rounds, double ratePerRound) {
+        return LotteryTicket.rounds(rounds, ratePerRound);
+    }
+
+    /** Prunes each layer of {@code network} alone at each sparsity and evaluates on its training data's test part. */
+    public static Table sensitivity(Network network, double... sparsities) {
+        if (network.trainedOn() == null) {
+            throw new IllegalArgumentException(
+                    "network '" + network.name() + "' was never trained, so there is no data to evaluate on; train it first");
+        }
+        return Sensitivity.analyze(network, network.trainedOn(), Selector.weights(), sparsities);
+    }
+
+    /** Accuracy against sparsity, one line per layer, from a {@link #sensitivity} table. */
+    public static XYChart sensitivityChart(Table analysis) {
+        return Sensitivity.chart(analysis);
+    }
+
+    /** Per-layer weights, non-zeros, sparsity, dense and sparse bytes. */
+    public static Table sparsity(Network network) {
+        return SparsityReport.of(network);
     }
 
     // ---------------------------------------------------------------- results

@@ -35,32 +35,63 @@ import tech.tablesaw.api.Table;
  */
 public final class Network implements AutoCloseable {
 
-    private final String name;
     private final Architecture architecture;
     private final Model model;
-    private final List<String> chain;
-    private final List<Constraint> constraints;
-    private final TrainingHistory history;
-    private final Evaluation evaluation;
-    private final double seconds;
+    private final Provenance p;
 
-    private Network(
+    /**
+     * Everything about a network except its weights: how it was made and how it scored. The data
+     * and options of the last training are kept (by reference) so that techniques can fine-tune on
+     * the same data without the user passing it again.
+     */
+    private record Provenance(
             String name,
-            Architecture architecture,
-            Model model,
             List<String> chain,
             List<Constraint> constraints,
             TrainingHistory history,
             Evaluation evaluation,
-            double seconds) {
-        this.name = name;
+            double seconds,
+            DataSplit data,
+            TrainOptions options) {
+
+        Provenance {
+            chain = List.copyOf(chain);
+            constraints = List.copyOf(constraints);
+        }
+
+        Provenance named(String newName) {
+            return new Provenance(newName, chain, constraints, history, evaluation, seconds, data, options);
+        }
+
+        Provenance step(String step) {
+            if (step == null) {
+                return this;
+            }
+            List<String> c = new ArrayList<>(chain);
+            c.add(step);
+            return new Provenance(name, c, constraints, history, evaluation, seconds, data, options);
+        }
+
+        Provenance constrained(Constraint constraint) {
+            List<Constraint> c = new ArrayList<>(constraints);
+            c.removeIf(constraint::supersedes);
+            c.add(constraint);
+            return new Provenance(name, chain, c, history, null, 0, data, options);
+        }
+
+        Provenance trained(TrainingHistory more, Evaluation eval, double secs, DataSplit d, TrainOptions o) {
+            return new Provenance(name, chain, constraints, history.then(more), eval, secs, d, o);
+        }
+
+        Provenance evaluated(Evaluation eval, double secs) {
+            return new Provenance(name, chain, constraints, history, eval, secs, data, options);
+        }
+    }
+
+    private Network(Architecture architecture, Model model, Provenance provenance) {
         this.architecture = architecture;
         this.model = model;
-        this.chain = List.copyOf(chain);
-        this.constraints = List.copyOf(constraints);
-        this.history = history;
-        this.evaluation = evaluation;
-        this.seconds = seconds;
+        this.p = provenance;
     }
 
     /**
@@ -72,7 +103,8 @@ public final class Network implements AutoCloseable {
      */
     public static Network create(Architecture architecture, long seed) {
         Model model = newModel(architecture, seed);
-        return new Network(architecture.name(), architecture, model, List.of(), List.of(), TrainingHistory.EMPTY, null, 0);
+        return new Network(architecture, model, new Provenance(
+                architecture.name(), List.of(), List.of(), TrainingHistory.EMPTY, null, 0, null, null));
     }
 
     private static Model newModel(Architecture architecture, long seed) {
@@ -96,7 +128,8 @@ public final class Network implements AutoCloseable {
 
     /**
      * Trains a copy of this network and evaluates it on the test part of {@code data}. The result
-     * is recorded in the session's experiment log under this network's name.
+     * is recorded in the session's experiment log under this network's name. Constraints the
+     * network carries (pruning masks, codebooks) hold after every optimizer step.
      *
      * @param data the data to train on (train part) and evaluate on (test part)
      * @param options epochs, optimizer, learning rate, batch size, seed and progress listener
@@ -106,10 +139,42 @@ public final class Network implements AutoCloseable {
      *     carries the network as of the last completed step
      */
     public Network train(DataSplit data, TrainOptions options) {
+        return fitCopy(data, options, "train(" + options.describe() + ")", true);
+    }
+
+    /**
+     * Trains a copy further on the data and options of this network's last training, for {@code
+     * epochs} epochs, keeping its constraints. Techniques use it to fine-tune after compressing.
+     *
+     * @param epochs number of epochs, ≥ 1
+     * @return the fine-tuned network, recorded in the log under this name
+     * @throws IllegalStateException if this network was never trained, so there is no data to use
+     */
+    public Network finetune(int epochs) {
+        if (p.data() == null) {
+            throw new IllegalStateException(
+                    "network '" + p.name() + "' was never trained, so there is no data to fine-tune on;"
+                            + " call train(data, epochs(n)) on it or on the model it came from first");
+        }
+        TrainOptions o = p.options().withEpochs(epochs);
+        return fitCopy(p.data(), o, "finetune(epochs=" + epochs + ")", true);
+    }
+
+    /**
+     * Like {@link #finetune(int)} but without recording in the log: for intermediate rounds of a
+     * technique. The caller records the final result.
+     */
+    public Network finetuneQuietly(int epochs) {
+        if (p.data() == null) {
+            return finetune(epochs); // throws the explanatory error
+        }
+        return fitCopy(p.data(), p.options().withEpochs(epochs), "finetune(epochs=" + epochs + ")", false);
+    }
+
+    private Network fitCopy(DataSplit data, TrainOptions options, String step, boolean record) {
         checkFits(data);
         long start = System.nanoTime();
-        String step = "train(" + options.describe() + ")";
-        Network copy = derive(name, null);
+        Network copy = derive(p.name(), null);
         Fit.Result fit;
         try {
             fit = Fit.fit(copy, data, options);
@@ -117,21 +182,20 @@ public final class Network implements AutoCloseable {
             copy.close();
             throw e;
         }
-        List<String> newChain = new ArrayList<>(chain);
         if (fit.interruptedAt() != null) {
-            newChain.add(step.replace(")", ", stopped at " + fit.interruptedAt() + ")"));
-            Network partial = new Network(name, architecture, copy.model, newChain, constraints,
-                    history.then(fit.history()), null, (System.nanoTime() - start) / 1e9);
+            Provenance partial = p.step(step.substring(0, step.length() - 1) + ", stopped at " + fit.interruptedAt() + ")")
+                    .trained(fit.history(), null, (System.nanoTime() - start) / 1e9, data, options);
             throw new TrainingInterruptedException(
-                    "training of '" + name + "' was interrupted at " + fit.interruptedAt()
+                    "training of '" + p.name() + "' was interrupted at " + fit.interruptedAt()
                             + "; the exception's partial() holds the weights of the last completed step",
-                    partial);
+                    new Network(architecture, copy.model, partial));
         }
-        newChain.add(step);
         Evaluation eval = Fit.evaluate(copy, data.test(), 1000);
         double secs = (System.nanoTime() - start) / 1e9;
-        Network result = new Network(name, architecture, copy.model, newChain, constraints, history.then(fit.history()), eval, secs);
-        options.log().record(result);
+        Network result = new Network(architecture, copy.model, p.step(step).trained(fit.history(), eval, secs, data, options));
+        if (record) {
+            options.log().record(result);
+        }
         return result;
     }
 
@@ -153,16 +217,19 @@ public final class Network implements AutoCloseable {
      * @return the renamed copy
      */
     public Network named(String newName) {
+        return derive(checkName(newName), null);
+    }
+
+    private static String checkName(String newName) {
         if (newName == null || newName.isBlank()) {
             throw new IllegalArgumentException("a network name must not be blank; pass a short name such as \"base\"");
         }
-        Network copy = copy();
-        return new Network(newName, architecture, copy.model, chain, constraints, history, evaluation, seconds);
+        return newName;
     }
 
     /** A deep copy: same name, chain, history and evaluation, with independent weight arrays. */
     public Network copy() {
-        return derive(name, null);
+        return derive(p.name(), null);
     }
 
     /**
@@ -178,15 +245,37 @@ public final class Network implements AutoCloseable {
         List<Pair<String, Parameter>> src = parameterList();
         List<Pair<String, Parameter>> dst = parameters(copyModel.getBlock());
         for (int i = 0; i < src.size(); i++) {
-            NDArray from = src.get(i).getValue().getArray();
-            NDArray to = dst.get(i).getValue().getArray();
-            to.set(from.toByteBuffer());
+            dst.get(i).getValue().getArray().set(src.get(i).getValue().getArray().toByteBuffer());
         }
-        List<String> newChain = new ArrayList<>(chain);
-        if (step != null) {
-            newChain.add(step);
+        return new Network(architecture, copyModel, p.named(checkName(newName)).step(step));
+    }
+
+    /**
+     * A network of another architecture (for example with fewer neurons) that inherits this one's
+     * provenance, with the given weights. For structural techniques.
+     *
+     * @param newName the new network's name
+     * @param step the chain step to append
+     * @param newArchitecture what to build
+     * @param weights a value array for every parameter of the new architecture, by name
+     * @return the new network, not yet evaluated
+     * @throws IllegalArgumentException if a parameter is missing or has the wrong number of values
+     */
+    public Network rebuilt(String newName, String step, Architecture newArchitecture, Map<String, float[]> weights) {
+        Model m = newModel(newArchitecture, 0);
+        for (Pair<String, Parameter> param : parameters(m.getBlock())) {
+            NDArray a = param.getValue().getArray();
+            float[] v = weights.get(param.getKey());
+            if (v == null || v.length != a.size()) {
+                m.close();
+                throw new IllegalArgumentException(
+                        "rebuilding '" + newName + "': parameter " + param.getKey() + " of shape " + a.getShape()
+                                + (v == null ? " has no values" : " got " + v.length + " values"));
+            }
+            a.set(v);
         }
-        return new Network(newName, architecture, copyModel, newChain, constraints, history, evaluation, seconds);
+        Provenance q = new Provenance(checkName(newName), p.chain(), List.of(), p.history(), null, 0, p.data(), p.options());
+        return new Network(newArchitecture, m, q.step(step));
     }
 
     /**
@@ -196,31 +285,68 @@ public final class Network implements AutoCloseable {
      * @param newName the copy's name
      * @param step the chain step to append
      * @param constraint the rule to keep, for example a pruning mask
-     * @return the constrained copy
+     * @return the constrained copy, not yet evaluated
      */
     public Network withConstraint(String newName, String step, Constraint constraint) {
         Network copy = derive(newName, step);
-        List<Constraint> all = new ArrayList<>(constraints);
-        all.add(constraint);
-        Network result = new Network(newName, architecture, copy.model, copy.chain, all, history, null, 0);
+        Network result = new Network(architecture, copy.model, copy.p.constrained(constraint));
         constraint.apply(result.parameterArrays());
         return result;
     }
 
     /**
-     * The same network with a new evaluation and wall time attached, for techniques that evaluate
-     * after changing weights. Shares the weights with the receiver; the receiver should not be used
-     * afterwards.
+     * The same network with an evaluation and wall time attached, for techniques that evaluate
+     * after changing weights. Shares the weights with the receiver; use the result, not the receiver.
      */
     public Network withEvaluation(Evaluation newEvaluation, double newSeconds) {
-        return new Network(name, architecture, model, chain, constraints, history, newEvaluation, newSeconds);
+        return new Network(architecture, model, p.evaluated(newEvaluation, newSeconds));
+    }
+
+    /**
+     * The network's raw outputs (logits) for every sample, row after row.
+     *
+     * @param samples the inputs
+     * @return {@code samples.size() × outputs} values
+     */
+    public float[] outputs(dev.compresso.data.Samples samples) {
+        return Fit.outputs(this, samples, 1000);
+    }
+
+    /**
+     * Prunes a copy by weight magnitude; see {@link dev.compresso.prune.Magnitude}.
+     *
+     * @param pruning for example {@code magnitude().sparsity(0.92).gradual(3).finetune(2)}
+     * @return the pruned model, fine-tuned and evaluated on this model's training data when it has one
+     */
+    public Network prune(dev.compresso.prune.Magnitude pruning) {
+        return pruning.apply(this);
+    }
+
+    /**
+     * Removes whole neurons or filters from a copy; see {@link dev.compresso.prune.Structured}.
+     *
+     * @param shrinking for example {@code neurons(0.5)}
+     * @return the smaller model
+     */
+    public Network shrink(dev.compresso.prune.Structured shrinking) {
+        return shrinking.apply(this);
+    }
+
+    /** The data this network was last trained on, or null. Techniques fine-tune and evaluate on it. */
+    public DataSplit trainedOn() {
+        return p.data();
+    }
+
+    /** The options of this network's last training, or null. */
+    public TrainOptions trainOptions() {
+        return p.options();
     }
 
     // ---------------------------------------------------------------- views
 
     /** The name under which this network appears in the log. */
     public String name() {
-        return name;
+        return p.name();
     }
 
     /** How this network is built. */
@@ -230,27 +356,27 @@ public final class Network implements AutoCloseable {
 
     /** The technique chain that made this network, for example {@code train(epochs=10, adam, lr=0.001)}. */
     public String chain() {
-        return chain.isEmpty() ? "init" : String.join(" → ", chain);
+        return p.chain().isEmpty() ? "init" : String.join(" → ", p.chain());
     }
 
     /** Per-epoch loss and accuracy from all training this network went through. */
     public TrainingHistory history() {
-        return history;
+        return p.history();
     }
 
     /** The last evaluation on test data, or null if this network was never evaluated. */
     public Evaluation evaluation() {
-        return evaluation;
+        return p.evaluation();
     }
 
     /** Wall-clock seconds of the operation that made this network (training, pruning...). */
     public double seconds() {
-        return seconds;
+        return p.seconds();
     }
 
     /** The constraints later training re-applies after each optimizer step. */
     public List<Constraint> constraints() {
-        return constraints;
+        return p.constraints();
     }
 
     /** The DJL block, for advanced use. Changing its weights changes this network. */
@@ -337,7 +463,7 @@ public final class Network implements AutoCloseable {
             }
         }
         throw new IllegalArgumentException(
-                "network '" + name + "' has no parameter '" + parameterName + "'; its parameters are " + parameterNames());
+                "network '" + name() + "' has no parameter '" + parameterName + "'; its parameters are " + parameterNames());
     }
 
     /** All live parameter arrays by name, in forward order. */
@@ -371,7 +497,7 @@ public final class Network implements AutoCloseable {
                 bytes.append(4 * p.count());
             }
         }
-        return Table.create(name + " summary", layer, type, param, shape, count, nz, sparsity, bytes);
+        return Table.create(name() + " summary", layer, type, param, shape, count, nz, sparsity, bytes);
     }
 
     // ---------------------------------------------------------------- rendering
@@ -379,15 +505,15 @@ public final class Network implements AutoCloseable {
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder();
-        sb.append(name).append(" — ").append(architecture.name());
+        sb.append(name()).append(" — ").append(architecture.name());
         if (!architecture.description().isEmpty()) {
             sb.append(" (").append(architecture.description()).append(')');
         }
         sb.append('\n').append("  chain     ").append(chain()).append('\n');
         sb.append(String.format("  params    %,d (%,d non-zero)%n", parameterCount(), nonZeroCount()));
         sb.append(String.format("  size      %,d bytes dense fp32%n", denseBytes()));
-        if (evaluation != null) {
-            sb.append("  test      ").append(evaluation).append('\n');
+        if (evaluation() != null) {
+            sb.append("  test      ").append(evaluation()).append('\n');
         }
         for (Layer l : layers()) {
             sb.append("  ").append(String.format("%-14s %-8s", l.name(), l.type()));
@@ -402,12 +528,12 @@ public final class Network implements AutoCloseable {
     /** An HTML card with the same content as {@link #toString()}, for notebooks. */
     public String toHtml() {
         StringBuilder sb = new StringBuilder("<div class=\"compresso-network\">");
-        sb.append("<b>").append(esc(name)).append("</b> — ").append(esc(architecture.toString()));
+        sb.append("<b>").append(esc(name())).append("</b> — ").append(esc(architecture.toString()));
         sb.append("<table><tr><th style=\"text-align:left\">chain</th><td>").append(esc(chain())).append("</td></tr>");
         sb.append(String.format("<tr><th style=\"text-align:left\">params</th><td>%,d (%,d non-zero)</td></tr>", parameterCount(), nonZeroCount()));
         sb.append(String.format("<tr><th style=\"text-align:left\">dense fp32</th><td>%,d bytes</td></tr>", denseBytes()));
-        if (evaluation != null) {
-            sb.append("<tr><th style=\"text-align:left\">test</th><td>").append(esc(evaluation.toString())).append("</td></tr>");
+        if (evaluation() != null) {
+            sb.append("<tr><th style=\"text-align:left\">test</th><td>").append(esc(evaluation().toString())).append("</td></tr>");
         }
         sb.append("</table><table><tr><th>layer</th><th>type</th><th>parameters</th></tr>");
         for (Layer l : layers()) {
@@ -436,13 +562,13 @@ public final class Network implements AutoCloseable {
         if (size != architecture.inputSize()) {
             throw new IllegalArgumentException(
                     "data '" + data.name() + "' has samples of shape " + Arrays.toString(data.sampleShape())
-                            + " (" + size + " values), but network '" + name + "' takes "
+                            + " (" + size + " values), but network '" + name() + "' takes "
                             + Arrays.toString(architecture.inputShape()) + " (" + architecture.inputSize()
                             + " values); use data of that shape or a model built for " + Arrays.toString(data.sampleShape()));
         }
         if (data.classes() > architecture.outputs()) {
             throw new IllegalArgumentException(
-                    "data '" + data.name() + "' has " + data.classes() + " classes, but network '" + name + "' has only "
+                    "data '" + data.name() + "' has " + data.classes() + " classes, but network '" + name() + "' has only "
                             + architecture.outputs() + " outputs; use a model with " + data.classes() + " outputs");
         }
     }

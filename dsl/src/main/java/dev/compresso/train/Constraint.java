@@ -16,4 +16,15 @@ public interface Constraint {
      * @param parameters the network's live parameter arrays by name
      */
     void apply(Map<String, NDArray> parameters);
+
+    /**
+     * Whether this constraint makes {@code other} redundant, so a network that gains this one can
+     * drop the other (a tighter pruning mask supersedes a looser one on the same parameters).
+     *
+     * @param other a constraint the network already has
+     * @return true to replace it
+     */
+    default boolean supersedes(Constraint other) {
+        return false;
+    }
 }

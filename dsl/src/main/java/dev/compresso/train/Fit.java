@@ -12,7 +12,11 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import dev.compresso.data.Samples;
 import dev.compresso.model.Network;
+import ai.djl.ndarray.types.DataType;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +29,11 @@ import java.util.Map;
  * softmax cross-entropy, backward, one optimizer update per parameter (DJL's PyTorch updates zero
  * the gradient), then re-apply the network's constraints. Closing the batch manager frees every
  * temporary, so native memory stays flat across epochs.
+ *
+ * <p>Per-batch overhead matters at this model size (a LeNet-300-100 step is ~2 ms of arithmetic), so
+ * the batch tensors wrap two direct buffers allocated once per run instead of a fresh copy per
+ * batch, and the running loss and accuracy come from one read-back of the logits computed on the
+ * Java side, instead of two device reductions with a read-back each. See {@code bench/README.md}.
  */
 public final class Fit {
 
@@ -62,6 +71,8 @@ public final class Fit {
         long[] inputShape = net.architecture().inputShape();
         float[] features = new float[batchSize * size];
         long[] labels = new long[batchSize];
+        BatchBuffers buffers = new BatchBuffers(batchSize, size);
+        double[] lossAndCorrect = new double[2];
         List<TrainingHistory.Epoch> epochs = new ArrayList<>();
         long started = System.nanoTime();
         int totalBatches = options.epochs() * batches;
@@ -86,15 +97,19 @@ public final class Fit {
                     labels[i - from] = train.label(order[i]);
                 }
                 try (NDManager scope = root.newSubManager()) {
-                    NDArray x = scope.create(FloatBuffer.wrap(features, 0, m * size), new Shape(batch(inputShape, m)));
-                    NDArray y = scope.create(java.util.Arrays.copyOf(labels, m));
+                    NDArray x = buffers.features(scope, features, batch(inputShape, m));
+                    NDArray y = buffers.labels(scope, labels, m);
+                    NDArray out;
                     try (GradientCollector collector = engine.newGradientCollector()) {
-                        NDArray out = block.forward(store, new NDList(x), true).singletonOrThrow();
+                        out = block.forward(store, new NDList(x), true).singletonOrThrow();
                         NDArray l = loss.evaluate(new NDList(y), new NDList(out));
                         collector.backward(l);
-                        lossSum += l.getFloat() * m;
-                        correct += out.argMax(1).eq(y).countNonzero().getLong();
                     }
+                    // The same mean softmax cross-entropy and top-1 as the loss tensor and an
+                    // argmax would give, from one read-back instead of two.
+                    lossAndCorrect(out.toFloatArray(), labels, m, lossAndCorrect);
+                    lossSum += lossAndCorrect[0];
+                    correct += (long) lossAndCorrect[1];
                     for (Map.Entry<String, NDArray> p : params.entrySet()) {
                         NDArray w = p.getValue();
                         if (w.hasGradient()) {
@@ -142,7 +157,6 @@ public final class Fit {
         Block block = net.block();
         NDManager root = net.manager();
         ParameterStore store = new ParameterStore(root, false);
-        Loss loss = Loss.softmaxCrossEntropyLoss();
         int n = samples.size();
         int size = samples.sampleSize();
         int bs = Math.max(1, Math.min(batchSize, n));
@@ -153,6 +167,8 @@ public final class Fit {
         }
         float[] features = new float[bs * size];
         long[] labels = new long[bs];
+        BatchBuffers buffers = new BatchBuffers(bs, size);
+        double[] lossAndCorrect = new double[2];
         double lossSum = 0;
         long correct = 0;
         long forwardNanos = 0;
@@ -164,18 +180,127 @@ public final class Fit {
                 labels[i - from] = samples.label(i);
             }
             try (NDManager scope = root.newSubManager()) {
-                NDArray x = scope.create(FloatBuffer.wrap(features, 0, m * size), new Shape(batch(inputShape, m)));
-                NDArray y = scope.create(java.util.Arrays.copyOf(labels, m));
+                NDArray x = buffers.features(scope, features, batch(inputShape, m));
                 long t0 = System.nanoTime();
                 NDArray out = block.forward(store, new NDList(x), false).singletonOrThrow();
-                NDArray predicted = out.argMax(1);
-                predicted.toLongArray();
+                float[] logits = out.toFloatArray();
                 forwardNanos += System.nanoTime() - t0;
-                lossSum += loss.evaluate(new NDList(y), new NDList(out)).getFloat() * m;
-                correct += predicted.eq(y).countNonzero().getLong();
+                lossAndCorrect(logits, labels, m, lossAndCorrect);
+                lossSum += lossAndCorrect[0];
+                correct += (long) lossAndCorrect[1];
             }
         }
         return new Evaluation((double) correct / n, lossSum / n, forwardNanos / 1e3 / n, n);
+    }
+
+    /**
+     * The network's outputs for every sample, without gradients.
+     *
+     * @param net the network
+     * @param samples the inputs
+     * @param batchSize samples per forward pass
+     * @return {@code samples.size() × outputs} values, row-major
+     */
+    public static float[] outputs(Network net, Samples samples, int batchSize) {
+        int n = samples.size();
+        int size = samples.sampleSize();
+        int outs = net.architecture().outputs();
+        int bs = Math.max(1, Math.min(batchSize, n));
+        long[] inputShape = net.architecture().inputShape();
+        ParameterStore store = new ParameterStore(net.manager(), false);
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        float[] features = new float[bs * size];
+        float[] result = new float[n * outs];
+        for (int from = 0; from < n; from += bs) {
+            int to = Math.min(n, from + bs);
+            int m = to - from;
+            samples.copyFeatures(order, from, to, features);
+            try (NDManager scope = net.manager().newSubManager()) {
+                NDArray x = scope.create(FloatBuffer.wrap(features, 0, m * size), new Shape(batch(inputShape, m)));
+                float[] out = net.block().forward(store, new NDList(x), false).singletonOrThrow().toFloatArray();
+                System.arraycopy(out, 0, result, from * outs, m * outs);
+            }
+        }
+        return result;
+    }
+
+    /**
+     * Sums softmax cross-entropy over {@code m} rows of logits and counts the rows whose largest
+     * logit (first one on ties, as {@code argMax}) is the label.
+     *
+     * @param logits {@code m × classes} values, row-major
+     * @param labels the labels of the rows
+     * @param m rows
+     * @param out receives the loss sum in [0] and the number correct in [1]
+     */
+    static void lossAndCorrect(float[] logits, long[] labels, int m, double[] out) {
+        int classes = logits.length / m;
+        double lossSum = 0;
+        int correct = 0;
+        for (int r = 0; r < m; r++) {
+            int base = r * classes;
+            int best = 0;
+            float max = logits[base];
+            for (int c = 1; c < classes; c++) {
+                if (logits[base + c] > max) {
+                    max = logits[base + c];
+                    best = c;
+                }
+            }
+            double sumExp = 0;
+            for (int c = 0; c < classes; c++) {
+                sumExp += Math.exp(logits[base + c] - max);
+            }
+            int label = (int) labels[r];
+            if (label < 0 || label >= classes) {
+                throw new IllegalArgumentException("label " + labels[r] + " of a sample must be in [0, " + classes
+                        + "): the network has " + classes + " outputs; fix the labels or pick a model with more outputs");
+            }
+            lossSum += max + Math.log(sumExp) - logits[base + label];
+            if (best == label) {
+                correct++;
+            }
+        }
+        out[0] = lossSum;
+        out[1] = correct;
+    }
+
+    /**
+     * Two direct, native-order buffers that every batch's input and label tensors wrap. The
+     * PyTorch engine makes a tensor over a direct buffer without copying it, so a batch costs one
+     * copy into native memory and no allocation. A tensor over these buffers must be closed (with
+     * its batch scope) before the next batch refills them.
+     */
+    private static final class BatchBuffers {
+        private final ByteBuffer featureBytes;
+        private final FloatBuffer featureView;
+        private final ByteBuffer labelBytes;
+        private final LongBuffer labelView;
+
+        BatchBuffers(int batchSize, int sampleSize) {
+            featureBytes = ByteBuffer.allocateDirect(batchSize * sampleSize * Float.BYTES).order(ByteOrder.nativeOrder());
+            featureView = featureBytes.asFloatBuffer();
+            labelBytes = ByteBuffer.allocateDirect(batchSize * Long.BYTES).order(ByteOrder.nativeOrder());
+            labelView = labelBytes.asLongBuffer();
+        }
+
+        NDArray features(NDManager scope, float[] values, long[] shape) {
+            int count = Math.toIntExact(new Shape(shape).size());
+            featureView.clear();
+            featureView.put(values, 0, count);
+            featureBytes.clear().limit(count * Float.BYTES);
+            return scope.create(featureBytes, new Shape(shape), DataType.FLOAT32);
+        }
+
+        NDArray labels(NDManager scope, long[] values, int m) {
+            labelView.clear();
+            labelView.put(values, 0, m);
+            labelBytes.clear().limit(m * Long.BYTES);
+            return scope.create(labelBytes, new Shape(m), DataType.INT64);
+        }
     }
 
     private static long[] batch(long[] inputShape, int m) {

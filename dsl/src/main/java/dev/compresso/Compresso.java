@@ -162,6 +162,11 @@ public final class Compresso {
         return Charts.tradeoff(networks);
     }
 
+    /** Accuracy against bytes for every row of a log (stored bytes where a model was packed). */
+    public static XYChart tradeoff(ExperimentLog experimentLog) {
+        return Charts.tradeoff(experimentLog);
+    }
+
     /** Training loss and test accuracy per epoch for the given networks. */
     public static XYChart curves(Network... networks) {
         return Charts.trainingCurves(networks);

@@ -161,14 +161,28 @@ public final class Network implements AutoCloseable {
     }
 
     /**
-     * Like {@link #finetune(int)} but without recording in the log: for intermediate rounds of a
-     * technique. The caller records the final result.
+     * Like {@link #finetune(int)} but neither recorded in the log nor added to the chain, optionally
+     * at another learning rate: for the intermediate rounds of a technique, which describes itself
+     * once with {@link #withStep}.
+     *
+     * @param epochs number of epochs, ≥ 1
+     * @param learningRate the learning rate, or NaN to keep the last training's
+     * @return the fine-tuned copy
      */
-    public Network finetuneQuietly(int epochs) {
+    public Network finetuneQuietly(int epochs, double learningRate) {
         if (p.data() == null) {
             return finetune(epochs); // throws the explanatory error
         }
-        return fitCopy(p.data(), p.options().withEpochs(epochs), "finetune(epochs=" + epochs + ")", false);
+        TrainOptions o = p.options().withEpochs(epochs);
+        if (!Double.isNaN(learningRate)) {
+            o = o.learningRate(learningRate);
+        }
+        return fitCopy(p.data(), o, null, false);
+    }
+
+    /** The same network with one more chain step. Shares the weights; use the result, not the receiver. */
+    public Network withStep(String step) {
+        return new Network(architecture, model, p.step(step));
     }
 
     private Network fitCopy(DataSplit data, TrainOptions options, String step, boolean record) {
@@ -183,7 +197,9 @@ public final class Network implements AutoCloseable {
             throw e;
         }
         if (fit.interruptedAt() != null) {
-            Provenance partial = p.step(step.substring(0, step.length() - 1) + ", stopped at " + fit.interruptedAt() + ")")
+            String stopped = step == null ? "finetune(stopped at " + fit.interruptedAt() + ")"
+                    : step.substring(0, step.length() - 1) + ", stopped at " + fit.interruptedAt() + ")";
+            Provenance partial = p.step(stopped)
                     .trained(fit.history(), null, (System.nanoTime() - start) / 1e9, data, options);
             throw new TrainingInterruptedException(
                     "training of '" + p.name() + "' was interrupted at " + fit.interruptedAt()
@@ -192,7 +208,9 @@ public final class Network implements AutoCloseable {
         }
         Evaluation eval = Fit.evaluate(copy, data.test(), 1000);
         double secs = (System.nanoTime() - start) / 1e9;
-        Network result = new Network(architecture, copy.model, p.step(step).trained(fit.history(), eval, secs, data, options));
+        // quiet fine-tuning keeps the options of the training it continues
+        TrainOptions kept = step == null && p.options() != null ? p.options() : options;
+        Network result = new Network(architecture, copy.model, p.step(step).trained(fit.history(), eval, secs, data, kept));
         if (record) {
             options.log().record(result);
         }

@@ -1,13 +1,8 @@
 package dev.compresso.model;
 
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Activation;
-import ai.djl.nn.Blocks;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
-import ai.djl.nn.pooling.Pool;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /** The architectures Compresso ships: the models of Han et al.'s pruning and Deep Compression papers. */
 public final class Zoo {
@@ -28,24 +23,14 @@ public final class Zoo {
      * parameters.
      */
     public static Architecture lenet5() {
-        return new Architecture(
+        return Architecture.sequential(
                 "lenet-5",
                 "Caffe variant: conv20-pool-conv50-pool-fc500-fc10",
-                Zoo::lenet5Block,
                 new long[] {1, 28, 28},
-                10);
-    }
-
-    private static SequentialBlock lenet5Block() {
-        return new SequentialBlock()
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(20).build())
-                .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-                .add(Conv2d.builder().setKernelShape(new Shape(5, 5)).setFilters(50).build())
-                .add(Pool.maxPool2dBlock(new Shape(2, 2), new Shape(2, 2)))
-                .add(Blocks.batchFlattenBlock())
-                .add(Linear.builder().setUnits(500).build())
-                .add(Activation.reluBlock())
-                .add(Linear.builder().setUnits(10).build());
+                10,
+                List.of(new LayerSpec.Conv(20, 5, 1, 0), new LayerSpec.MaxPool(2, 2),
+                        new LayerSpec.Conv(50, 5, 1, 0), new LayerSpec.MaxPool(2, 2),
+                        new LayerSpec.Flatten(), new LayerSpec.Dense(500), new LayerSpec.Relu(), new LayerSpec.Dense(10)));
     }
 
     /**
@@ -76,22 +61,16 @@ public final class Zoo {
                         "layer size " + v + " in " + Arrays.toString(sizes) + " must be ≥ 1");
             }
         }
-        long[] widths = sizes.clone();
-        return new Architecture(
-                name,
-                "fully connected " + joined(widths) + ", ReLU",
-                () -> {
-                    SequentialBlock block = new SequentialBlock().add(Blocks.batchFlattenBlock(widths[0]));
-                    for (int i = 1; i < widths.length; i++) {
-                        block.add(Linear.builder().setUnits(widths[i]).build());
-                        if (i < widths.length - 1) {
-                            block.add(Activation.reluBlock());
-                        }
-                    }
-                    return block;
-                },
-                inputShape,
-                (int) widths[widths.length - 1]);
+        List<LayerSpec> layers = new ArrayList<>();
+        layers.add(new LayerSpec.Flatten());
+        for (int i = 1; i < sizes.length; i++) {
+            layers.add(new LayerSpec.Dense((int) sizes[i]));
+            if (i < sizes.length - 1) {
+                layers.add(new LayerSpec.Relu());
+            }
+        }
+        return Architecture.sequential(name, "fully connected " + joined(sizes) + ", ReLU", inputShape,
+                (int) sizes[sizes.length - 1], layers);
     }
 
     private static String joined(long[] widths) {

@@ -31,12 +31,14 @@ public final class Magnitude {
     private final Map<String, Double> perLayer;
     private final int rounds;
     private final int finetuneEpochs;
+    private final double finetuneRate;
     private final String name;
     private final Schedule schedule;
 
     private Magnitude(double sparsity, long count, boolean global, Selector selector, Map<String, Double> perLayer,
-            int rounds, int finetuneEpochs, String name, Schedule schedule) {
+            int rounds, int finetuneEpochs, double finetuneRate, String name, Schedule schedule) {
         this.schedule = schedule;
+        this.finetuneRate = finetuneRate;
         this.sparsity = sparsity;
         this.count = count;
         this.global = global;
@@ -49,13 +51,13 @@ public final class Magnitude {
 
     /** Magnitude pruning of the default selection (weights of Linear and Conv2d layers); set an amount next. */
     public static Magnitude magnitude() {
-        return new Magnitude(Double.NaN, -1, false, Selector.weights(), Map.of(), 1, 0, null, null);
+        return new Magnitude(Double.NaN, -1, false, Selector.weights(), Map.of(), 1, 0, Double.NaN, null, null);
     }
 
     /** Prunes this fraction of each selected parameter (or of all of them, with {@link #global()}), in [0, 1). */
     public Magnitude sparsity(double fraction) {
         Schedule.checkSparsity("sparsity", fraction);
-        return new Magnitude(fraction, -1, global, selector, perLayer, rounds, finetuneEpochs, name, schedule);
+        return new Magnitude(fraction, -1, global, selector, perLayer, rounds, finetuneEpochs, finetuneRate, name, schedule);
     }
 
     /** Prunes exactly {@code n} weights of each selected parameter (or in total, with {@link #global()}). */
@@ -63,7 +65,7 @@ public final class Magnitude {
         if (n < 0) {
             throw new IllegalArgumentException("count=" + n + " must be ≥ 0");
         }
-        return new Magnitude(Double.NaN, n, global, selector, perLayer, rounds, finetuneEpochs, name, schedule);
+        return new Magnitude(Double.NaN, n, global, selector, perLayer, rounds, finetuneEpochs, finetuneRate, name, schedule);
     }
 
     /**
@@ -76,17 +78,17 @@ public final class Magnitude {
         Schedule.checkSparsity("sparsity for layer '" + layer + "'", fraction);
         Map<String, Double> m = new LinkedHashMap<>(perLayer);
         m.put(layer, fraction);
-        return new Magnitude(sparsity, count, global, selector, m, rounds, finetuneEpochs, name, schedule);
+        return new Magnitude(sparsity, count, global, selector, m, rounds, finetuneEpochs, finetuneRate, name, schedule);
     }
 
     /** One threshold across all selected parameters instead of one per parameter. */
     public Magnitude global() {
-        return new Magnitude(sparsity, count, true, selector, perLayer, rounds, finetuneEpochs, name, schedule);
+        return new Magnitude(sparsity, count, true, selector, perLayer, rounds, finetuneEpochs, finetuneRate, name, schedule);
     }
 
     /** Prunes the parameters {@code s} picks. */
     public Magnitude select(Selector s) {
-        return new Magnitude(sparsity, count, global, s, perLayer, rounds, finetuneEpochs, name, schedule);
+        return new Magnitude(sparsity, count, global, s, perLayer, rounds, finetuneEpochs, finetuneRate, name, schedule);
     }
 
     /** Prunes in {@code n} rounds on the cubic ramp, fine-tuning after each. */
@@ -94,15 +96,24 @@ public final class Magnitude {
         if (n < 1) {
             throw new IllegalArgumentException("gradual(" + n + "): rounds must be ≥ 1");
         }
-        return new Magnitude(sparsity, count, global, selector, perLayer, n, finetuneEpochs, name, schedule);
+        return new Magnitude(sparsity, count, global, selector, perLayer, n, finetuneEpochs, finetuneRate, name, schedule);
     }
 
-    /** Fine-tunes {@code epochs} epochs after each round, on the data of the model's last training. */
+    /** Fine-tunes {@code epochs} epochs after each round, on the data and options of the model's last training. */
     public Magnitude finetune(int epochs) {
         if (epochs < 0) {
             throw new IllegalArgumentException("finetune(" + epochs + "): epochs must be ≥ 0");
         }
-        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, epochs, name, schedule);
+        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, epochs, finetuneRate, name, schedule);
+    }
+
+    /** Fine-tunes {@code epochs} epochs after each round at another learning rate (Han et al. lower it). */
+    public Magnitude finetune(int epochs, double learningRate) {
+        if (!(learningRate > 0)) {
+            throw new IllegalArgumentException("learningRate=" + learningRate + " must be > 0; for example 3e-4");
+        }
+        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, finetune(epochs).finetuneEpochs,
+                learningRate, name, schedule);
     }
 
     /**
@@ -112,12 +123,12 @@ public final class Magnitude {
      * schedule's end. Per-parameter thresholds; the schedule gives the sparsity.
      */
     public Magnitude schedule(Schedule s) {
-        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, finetuneEpochs, name, s);
+        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, finetuneEpochs, finetuneRate, name, s);
     }
 
     /** Names the pruned model (default: the input's name + {@code -pruned}). */
     public Magnitude named(String newName) {
-        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, finetuneEpochs, newName, schedule);
+        return new Magnitude(sparsity, count, global, selector, perLayer, rounds, finetuneEpochs, finetuneRate, newName, schedule);
     }
 
     /** The chain step this pruning adds. */
@@ -133,6 +144,9 @@ public final class Magnitude {
         }
         if (finetuneEpochs > 0) {
             sb.append(", finetune=").append(finetuneEpochs);
+            if (!Double.isNaN(finetuneRate)) {
+                sb.append(" at lr=").append(finetuneRate);
+            }
         }
         return sb.append(')').toString();
     }
@@ -177,19 +191,18 @@ public final class Magnitude {
             double share = 1 - Math.pow(1 - progress, 3); // cubic ramp: share of the final amount reached
             Network source = current == null ? network : current;
             Map<String, float[]> masks = masks(source, params, share);
-            String step = rounds == 1 ? describe() : describe() + " round " + r + "/" + rounds;
-            Network pruned = source.withConstraint(newName, step, new MaskConstraint(masks));
+            Network pruned = source.withConstraint(newName, null, new MaskConstraint(masks));
             if (current != null) {
                 current.close();
             }
             current = pruned;
             if (finetuneEpochs > 0) {
-                Network tuned = current.finetuneQuietly(finetuneEpochs);
+                Network tuned = current.finetuneQuietly(finetuneEpochs, finetuneRate);
                 current.close();
                 current = tuned;
             }
         }
-        Network result = current;
+        Network result = current.withStep(describe());
         if (network.trainedOn() != null) {
             result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
             ExperimentLog log = network.trainOptions().log();
@@ -217,7 +230,7 @@ public final class Magnitude {
                             + " end it by step " + steps + " or fine-tune longer");
         }
         try (Network withSchedule = network.withConstraint(newName, step, scheduled);
-                Network tuned = withSchedule.finetuneQuietly(finetuneEpochs)) {
+                Network tuned = withSchedule.finetuneQuietly(finetuneEpochs, finetuneRate)) {
             Network result = tuned.withConstraint(newName, null, scheduled.current());
             result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
             network.trainOptions().log().record(result);

@@ -1,11 +1,8 @@
 package dev.compresso.prune;
 
-import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
-import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.core.Linear;
 import dev.compresso.model.Architecture;
 import dev.compresso.model.Layer;
+import dev.compresso.model.LayerSpec;
 import dev.compresso.model.Network;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.Supplier;
 
 /**
  * Structured pruning that physically shrinks the model: removes whole neurons of Linear layers and
@@ -26,8 +22,8 @@ import java.util.function.Supplier;
  * var l2   = base.shrink(neurons(0.3).l2().select(weights().layers("02Linear")));
  * }</pre>
  *
- * <p>Supports networks whose block is a {@link SequentialBlock} of Linear and Conv2d layers and
- * parameter-free blocks (activations, pooling, flatten). The output layer is never shrunk.
+ * <p>Supports sequential architectures ({@link Architecture#sequential}: the zoo models and their
+ * shrunk or packed descendants). The output layer is never shrunk.
  */
 public final class Structured {
 
@@ -81,6 +77,11 @@ public final class Structured {
 
     /** The units each shrinkable layer keeps, by weight-parameter name, in forward order. */
     Map<String, int[]> keptUnits(Network network) {
+        if (!network.architecture().isSequential()) {
+            throw new IllegalArgumentException(
+                    "structured pruning needs a sequential architecture (zoo models or Architecture.sequential);"
+                            + " '" + network.architecture().name() + "' wraps an arbitrary block");
+        }
         List<Layer> layers = network.layers();
         List<String> chosen = selector == null ? null : selector.resolve(network);
         Map<String, int[]> kept = new LinkedHashMap<>();
@@ -192,9 +193,18 @@ public final class Structured {
             previousUnits = units;
         }
         Architecture old = network.architecture();
-        Supplier<Block> factory = () -> rebuild(old.factory().get(), newUnits);
-        Architecture smaller = new Architecture(old.name() + "-shrunk", describeWidths(layers, newUnits), factory,
-                old.inputShape(), old.outputs());
+        List<LayerSpec> specs = new ArrayList<>(old.layers());
+        for (Map.Entry<String, Integer> e : newUnits.entrySet()) {
+            int index = Integer.parseInt(e.getKey().replaceFirst("^(\\d+).*", "$1")) - 1;
+            LayerSpec spec = specs.get(index);
+            if (spec instanceof LayerSpec.Dense) {
+                specs.set(index, new LayerSpec.Dense(e.getValue()));
+            } else if (spec instanceof LayerSpec.Conv c) {
+                specs.set(index, new LayerSpec.Conv(e.getValue(), c.kernel(), c.stride(), c.padding()));
+            }
+        }
+        Architecture smaller = Architecture.sequential(old.name() + "-shrunk", describeWidths(layers, newUnits),
+                old.inputShape(), old.outputs(), specs);
         String newName = name != null ? name : network.name() + "-shrunk";
         Network result = network.rebuilt(newName, describe(), smaller, weights);
         if (network.trainedOn() != null) {
@@ -229,33 +239,5 @@ public final class Structured {
             parts.add(l.type() + " " + units.get(l.name()));
         }
         return "shrunk: " + String.join(", ", parts);
-    }
-
-    /** A fresh block like {@code template} with the given unit counts per layer name. */
-    private static Block rebuild(Block template, Map<String, Integer> units) {
-        if (!(template instanceof SequentialBlock seq)) {
-            throw new IllegalArgumentException(
-                    "structured pruning needs a SequentialBlock model; this one is a " + template.getClass().getSimpleName());
-        }
-        SequentialBlock out = new SequentialBlock();
-        for (var child : seq.getChildren()) {
-            Block b = child.getValue();
-            Integer u = units.get(child.getKey());
-            if (b instanceof Linear) {
-                out.add(Linear.builder().setUnits(u).build());
-            } else if (b instanceof Conv2d c) {
-                out.add(Conv2d.builder().setKernelShape(c.getKernelShape()).optStride(c.getStride())
-                        .optPadding(c.getPadding()).optDilation(c.getDilation()).optGroups(c.getGroups())
-                        .setFilters(u).build());
-            } else if (b.getParameters().isEmpty()) {
-                out.add(b);
-            } else {
-                throw new IllegalArgumentException(
-                        "structured pruning cannot rebuild block '" + child.getKey() + "' of type "
-                                + b.getClass().getSimpleName() + "; it can shrink " + Selector.PRUNABLE_TYPES
-                                + " layers with parameter-free blocks between them");
-            }
-        }
-        return out;
     }
 }

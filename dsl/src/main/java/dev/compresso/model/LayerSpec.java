@@ -1,0 +1,145 @@
+package dev.compresso.model;
+
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Blocks;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+
+/**
+ * One layer of a sequential architecture, declared rather than built, so that an architecture can
+ * be written into a packed file, read back and rebuilt, and changed (fewer neurons) by structural
+ * techniques. Each spec has a one-line text form, for example {@code dense 300} or {@code conv 20 5 1 0}.
+ */
+public sealed interface LayerSpec {
+
+    /** A new DJL block for this layer. */
+    Block build();
+
+    /** The one-line text form. */
+    String encode();
+
+    /** A fully connected layer with {@code units} outputs. */
+    record Dense(int units) implements LayerSpec {
+        /** Checks the size. */
+        public Dense {
+            positive("dense units", units);
+        }
+
+        @Override
+        public Block build() {
+            return Linear.builder().setUnits(units).build();
+        }
+
+        @Override
+        public String encode() {
+            return "dense " + units;
+        }
+    }
+
+    /** A 2-D convolution with square kernels: {@code filters} outputs, kernel, stride and padding. */
+    record Conv(int filters, int kernel, int stride, int padding) implements LayerSpec {
+        /** Checks the sizes. */
+        public Conv {
+            positive("conv filters", filters);
+            positive("conv kernel", kernel);
+            positive("conv stride", stride);
+            if (padding < 0) {
+                throw new IllegalArgumentException("conv padding=" + padding + " must be ≥ 0");
+            }
+        }
+
+        @Override
+        public Block build() {
+            return Conv2d.builder()
+                    .setKernelShape(new Shape(kernel, kernel))
+                    .optStride(new Shape(stride, stride))
+                    .optPadding(new Shape(padding, padding))
+                    .setFilters(filters)
+                    .build();
+        }
+
+        @Override
+        public String encode() {
+            return "conv " + filters + " " + kernel + " " + stride + " " + padding;
+        }
+    }
+
+    /** ReLU. */
+    record Relu() implements LayerSpec {
+        @Override
+        public Block build() {
+            return Activation.reluBlock();
+        }
+
+        @Override
+        public String encode() {
+            return "relu";
+        }
+    }
+
+    /** 2-D max pooling with a square window and stride. */
+    record MaxPool(int kernel, int stride) implements LayerSpec {
+        /** Checks the sizes. */
+        public MaxPool {
+            positive("maxpool kernel", kernel);
+            positive("maxpool stride", stride);
+        }
+
+        @Override
+        public Block build() {
+            return Pool.maxPool2dBlock(new Shape(kernel, kernel), new Shape(stride, stride));
+        }
+
+        @Override
+        public String encode() {
+            return "maxpool " + kernel + " " + stride;
+        }
+    }
+
+    /** Flattens every sample to one vector. */
+    record Flatten() implements LayerSpec {
+        @Override
+        public Block build() {
+            return Blocks.batchFlattenBlock();
+        }
+
+        @Override
+        public String encode() {
+            return "flatten";
+        }
+    }
+
+    /**
+     * Parses the text form.
+     *
+     * @param line for example {@code dense 300}
+     * @return the spec
+     * @throws IllegalArgumentException if the line is not a known layer; the message lists the forms
+     */
+    static LayerSpec decode(String line) {
+        String[] t = line.trim().split("\\s+");
+        try {
+            return switch (t[0]) {
+                case "dense" -> new Dense(Integer.parseInt(t[1]));
+                case "conv" -> new Conv(Integer.parseInt(t[1]), Integer.parseInt(t[2]), Integer.parseInt(t[3]), Integer.parseInt(t[4]));
+                case "relu" -> new Relu();
+                case "maxpool" -> new MaxPool(Integer.parseInt(t[1]), Integer.parseInt(t[2]));
+                case "flatten" -> new Flatten();
+                default -> throw new IllegalArgumentException("unknown layer");
+            };
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException(
+                    "layer '" + line + "' is not one of: dense UNITS, conv FILTERS KERNEL STRIDE PADDING, relu,"
+                            + " maxpool KERNEL STRIDE, flatten", e);
+        }
+    }
+
+    private static void positive(String what, int v) {
+        if (v < 1) {
+            throw new IllegalArgumentException(what + "=" + v + " must be ≥ 1");
+        }
+    }
+}

@@ -11,9 +11,9 @@ var base = lenet300100().train(data, epochs(10));
 System.out.println(base);
 
 // 2. Magnitude pruning: Han's layer-wise rates (they kept 8 %, 9 % and 26 %), reached in three
-//    rounds on a cubic ramp, two fine-tuning epochs after each. Masks hold during fine-tuning.
+//    rounds on a cubic ramp, three fine-tuning epochs after each. Masks hold during fine-tuning.
 var pruned = base.prune(magnitude().sparsity(0.93).sparsity("04Linear", 0.90).sparsity("06Linear", 0.70)
-        .gradual(3).finetune(2));
+        .gradual(3).finetune(3));
 System.out.println(pruned);
 
 var report = sparsity(pruned);

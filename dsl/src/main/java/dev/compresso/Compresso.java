@@ -16,6 +16,7 @@ import dev.compresso.prune.Selector;
 import dev.compresso.prune.Sensitivity;
 import dev.compresso.prune.SparsityReport;
 import dev.compresso.prune.Structured;
+import dev.compresso.share.WeightSharing;
 import dev.compresso.train.TrainOptions;
 import java.nio.file.Path;
 import org.knowm.xchart.XYChart;
@@ -148,6 +149,13 @@ public final class Compresso {
     /** Per-layer weights, non-zeros, sparsity, dense and sparse bytes. */
     public static Table sparsity(Network network) {
         return SparsityReport.of(network);
+    }
+
+    // ---------------------------------------------------------------- weight sharing
+
+    /** k-means weight sharing, 5 bits (32 centroids) per layer by default: {@code pruned.share(kmeans().bits(5))}. */
+    public static WeightSharing kmeans() {
+        return WeightSharing.kmeans();
     }
 
     // ---------------------------------------------------------------- results

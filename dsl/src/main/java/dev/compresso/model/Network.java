@@ -313,6 +313,35 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * A copy with some parameters replaced and, optionally, a constraint added (applied once right
+     * away). For techniques that compute new weights on plain arrays.
+     *
+     * @param newName the copy's name
+     * @param step the chain step to append
+     * @param values new values by parameter name, each as long as the parameter
+     * @param constraint a rule later training keeps, or null
+     * @return the copy, not yet evaluated
+     */
+    public Network withWeights(String newName, String step, Map<String, float[]> values, Constraint constraint) {
+        Network copy = derive(newName, step);
+        for (Map.Entry<String, float[]> e : values.entrySet()) {
+            NDArray a = copy.parameterArray(e.getKey());
+            if (a.size() != e.getValue().length) {
+                copy.close();
+                throw new IllegalArgumentException("parameter " + e.getKey() + " has " + a.size() + " values, got "
+                        + e.getValue().length);
+            }
+            a.set(e.getValue());
+        }
+        if (constraint == null) {
+            return new Network(architecture, copy.model, copy.p.evaluated(null, 0));
+        }
+        Network result = new Network(architecture, copy.model, copy.p.constrained(constraint));
+        constraint.apply(result.parameterArrays());
+        return result;
+    }
+
+    /**
      * The same network with an evaluation and wall time attached, for techniques that evaluate
      * after changing weights. Shares the weights with the receiver; use the result, not the receiver.
      */
@@ -348,6 +377,16 @@ public final class Network implements AutoCloseable {
      */
     public Network shrink(dev.compresso.prune.Structured shrinking) {
         return shrinking.apply(this);
+    }
+
+    /**
+     * Shares weights by k-means in a copy; see {@link dev.compresso.share.WeightSharing}.
+     *
+     * @param sharing for example {@code kmeans().bits(5).finetune(1)}
+     * @return the shared model
+     */
+    public Network share(dev.compresso.share.WeightSharing sharing) {
+        return sharing.apply(this);
     }
 
     /** The data this network was last trained on, or null. Techniques fine-tune and evaluate on it. */

@@ -164,6 +164,13 @@ public final class Magnitude {
      * @return the pruned model, whose masks hold during any later training
      */
     public Network apply(Network network) {
+        for (Constraint c : network.constraints()) {
+            if (c.getClass().getSimpleName().equals("CodebookConstraint")) {
+                throw new IllegalStateException(
+                        "network '" + network.name() + "' is weight-shared; prune before sharing: sharing fixes each"
+                                + " weight's cluster, and fine-tuning would move pruned weights back to their centroid");
+            }
+        }
         List<String> params = selector.resolve(network);
         if (schedule != null) {
             return applyScheduled(network, params);

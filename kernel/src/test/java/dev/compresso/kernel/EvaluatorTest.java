@@ -1,0 +1,158 @@
+package dev.compresso.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+class EvaluatorTest {
+
+    static Evaluator ev;
+
+    @BeforeAll
+    static void start() {
+        ev = new Evaluator();
+    }
+
+    @AfterAll
+    static void stop() {
+        ev.close();
+    }
+
+    @Test
+    void statePersistsAcrossCalls() {
+        assertTrue(ev.eval("int persisted = 41;", "c1", null).ok());
+        Evaluator.Outcome o = ev.eval("persisted + 1", "c2", null);
+        assertTrue(o.ok());
+        assertTrue(o.hasValue());
+        assertEquals(42, o.value());
+    }
+
+    @Test
+    void capturesTheLiveObjectNotItsText() {
+        Evaluator.Outcome o = ev.eval("var live = new java.util.ArrayList<String>(List.of(\"a\"));\nlive", "c", null);
+        assertInstanceOf(ArrayList.class, o.value());
+        assertEquals("live", o.valueName());
+        Evaluator.Outcome again = ev.eval("live", "c", null);
+        assertSame(o.value(), again.value(), "the same object each time, not a copy");
+    }
+
+    @Test
+    void declarationsAndVoidCallsHaveNoValue() {
+        assertFalse(ev.eval("int quiet = 3;", "c", null).hasValue());
+        assertFalse(ev.eval("System.out.print(\"\")", "c", null).hasValue());
+    }
+
+    @Test
+    void reportsEveryBareExpressionToTheListener() {
+        List<Object> seen = new ArrayList<>();
+        ev.eval("1 + 1;\nint z = 5;\n\"x\";\nz", "c", (v, n) -> seen.add(v));
+        assertEquals(List.of(2, "x", 5), seen);
+    }
+
+    @Test
+    void startupImportsIncludeTheDslAndTablesaw() {
+        assertTrue(ev.eval("Table t = Table.create(\"t\"); TrainOptions o = epochs(3); Path p = Path.of(\".\");", "c", null).ok());
+    }
+
+    @Test
+    void compileErrorGivesLineAndColumnInTheCell() {
+        Evaluator.Outcome o = ev.eval("int a = 1;\nint b = 2;\nint c = a +\n   \"text\";", "cell", null);
+        assertFalse(o.ok());
+        CellError e = o.error();
+        assertEquals(CellError.Kind.COMPILE, e.kind());
+        assertEquals(3, e.line());
+        assertTrue(e.traceback().get(0).startsWith("cell:3:9: error: incompatible types"), e.text());
+    }
+
+    @Test
+    void compileErrorAfterLeadingCommentPointsAtTheRightLine() {
+        Evaluator.Outcome o = ev.eval("// comment\n\nundefinedName.run();", "cell", null);
+        assertEquals(3, o.error().line(), o.error().text());
+        assertTrue(o.error().text().contains("cell:3:1: error: cannot find symbol"), o.error().text());
+    }
+
+    @Test
+    void runtimeTraceIsCutToUserCode() {
+        Evaluator.Outcome o = ev.eval("int boom(int n) {\n  return 10 / n;\n}\nint ok = 1;\nboom(0);", "cell", null);
+        CellError e = o.error();
+        assertEquals(CellError.Kind.RUNTIME, e.kind());
+        assertEquals("java.lang.ArithmeticException", e.ename());
+        assertEquals("/ by zero", e.evalue());
+        assertTrue(e.text().contains("at boom(cell:2)"), e.text());
+        assertTrue(e.text().contains("at <top level>(cell:5)"), e.text());
+        for (String line : e.traceback()) {
+            assertFalse(line.contains("jdk.jshell") || line.contains("reflect") || line.contains("dev.compresso.kernel"), line);
+        }
+    }
+
+    @Test
+    void stopsAtTheFirstFailingSnippet() {
+        Evaluator.Outcome o = ev.eval("int before = 1;\nObject x = null; x.hashCode();\nint after = 2;", "cell", null);
+        assertEquals("java.lang.NullPointerException", o.error().ename());
+        assertFalse(ev.eval("after", "c", null).ok(), "'after' must not have been declared");
+    }
+
+    @Test
+    void incompleteInputIsAnError() {
+        Evaluator.Outcome o = ev.eval("int x = (1 + ", "cell", null);
+        assertEquals(CellError.Kind.INCOMPLETE, o.error().kind());
+    }
+
+    @Test
+    void stackOverflowAndOutOfMemoryLeaveTheEvaluatorUsable() {
+        Evaluator.Outcome so = ev.eval("int deep(int n) { return deep(n + 1) + 1; }\ndeep(0)", "c", null);
+        assertEquals("java.lang.StackOverflowError", so.error().ename());
+        Evaluator.Outcome oom = ev.eval("long[] hog = new long[Integer.MAX_VALUE - 16];", "c", null);
+        assertEquals("java.lang.OutOfMemoryError", oom.error().ename());
+        assertEquals(7, ev.eval("3 + 4", "c", null).value());
+    }
+
+    @Test
+    void interruptStopsATightLoopWithinTwoHundredMillis() throws Exception {
+        long[] interruptedAt = new long[1];
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(300);
+            } catch (InterruptedException e) {
+                return;
+            }
+            interruptedAt[0] = System.nanoTime();
+            ev.interrupt();
+        });
+        t.start();
+        Evaluator.Outcome o = ev.eval("while (true) { }", "c", null);
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - interruptedAt[0]);
+        t.join();
+        assertEquals(CellError.Kind.INTERRUPTED, o.error().kind());
+        assertTrue(ms < 200, "stopped " + ms + " ms after the interrupt");
+        assertEquals(2, ev.eval("1 + 1", "c", null).value(), "usable after the interrupt");
+    }
+
+    @Test
+    void interruptEndsASleepingCellCleanly() throws Exception {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(200);
+            } catch (InterruptedException e) {
+                return;
+            }
+            ev.interrupt();
+        });
+        t.start();
+        Evaluator.Outcome o = ev.eval("Thread.sleep(60_000);", "c", null);
+        t.join();
+        assertNotNull(o.error());
+        assertNull(ev.eval("int fine = 1;", "c", null).error());
+    }
+}

@@ -1,0 +1,344 @@
+package dev.compresso.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/** Drives the kernel over real ZMQ sockets, as Jupyter would. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class KernelProtocolTest {
+
+    Kernel kernel;
+    Thread server;
+    ZContext ctx;
+    ZMQ.Socket shell;
+    ZMQ.Socket control;
+    ZMQ.Socket iopub;
+    ZMQ.Socket hb;
+    Wire wire;
+    String key = UUID.randomUUID().toString();
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @BeforeAll
+    void start() throws Exception {
+        System.setProperty("compresso.home", "..");
+        Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", freePort(), freePort(), freePort(),
+                freePort(), freePort(), key, "hmac-sha256");
+        kernel = new Kernel(info);
+        server = new Thread(() -> {
+            try {
+                kernel.serve();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        server.start();
+        wire = new Wire(key, "hmac-sha256");
+        ctx = new ZContext();
+        shell = connect(SocketType.DEALER, info.address(info.shellPort()));
+        control = connect(SocketType.DEALER, info.address(info.controlPort()));
+        iopub = connect(SocketType.SUB, info.address(info.iopubPort()));
+        iopub.subscribe(new byte[0]);
+        hb = connect(SocketType.REQ, info.address(info.hbPort()));
+        Thread.sleep(200); // let the SUB subscription reach the PUB socket
+    }
+
+    ZMQ.Socket connect(SocketType type, String address) {
+        ZMQ.Socket s = ctx.createSocket(type);
+        s.setReceiveTimeOut(10_000);
+        s.setLinger(0);
+        s.connect(address);
+        return s;
+    }
+
+    @AfterAll
+    void stop() throws Exception {
+        JsonObject reply = request(control, "shutdown_request", obj("restart", false));
+        assertEquals("ok", reply.get("status").getAsString());
+        server.join(5000);
+        assertFalse(server.isAlive(), "serve() returns after shutdown_request");
+        ctx.close();
+    }
+
+    static JsonObject obj(Object... kv) {
+        JsonObject o = new JsonObject();
+        for (int i = 0; i < kv.length; i += 2) {
+            Object v = kv[i + 1];
+            if (v instanceof String s) {
+                o.addProperty((String) kv[i], s);
+            } else if (v instanceof Number n) {
+                o.addProperty((String) kv[i], n);
+            } else if (v instanceof Boolean b) {
+                o.addProperty((String) kv[i], b);
+            }
+        }
+        return o;
+    }
+
+    JsonObject lastHeader;
+
+    void send(ZMQ.Socket socket, String type, JsonObject content) {
+        lastHeader = wire.header(type);
+        // Wire.send makes its own header; build the frames here to know the msg_id.
+        byte[] h = lastHeader.toString().getBytes(StandardCharsets.UTF_8);
+        byte[] p = "{}".getBytes(StandardCharsets.UTF_8);
+        byte[] m = "{}".getBytes(StandardCharsets.UTF_8);
+        byte[] c = content.toString().getBytes(StandardCharsets.UTF_8);
+        socket.sendMore("<IDS|MSG>");
+        socket.sendMore(wire.sign(h, p, m, c));
+        socket.sendMore(h);
+        socket.sendMore(p);
+        socket.sendMore(m);
+        socket.send(c);
+    }
+
+    Wire.Msg receive(ZMQ.Socket socket) throws Wire.BadMessage {
+        List<byte[]> frames = Wire.receive(socket);
+        return frames == null ? null : wire.parse(frames);
+    }
+
+    JsonObject request(ZMQ.Socket socket, String type, JsonObject content) throws Exception {
+        send(socket, type, content);
+        Wire.Msg reply = receive(socket);
+        assertNotNull(reply, "no reply to " + type);
+        assertEquals(type.replace("_request", "_reply"), reply.type());
+        assertEquals(lastHeader.get("msg_id").getAsString(), reply.parent().get("msg_id").getAsString());
+        return reply.content();
+    }
+
+    /** iopub messages for the last request, up to its idle status. */
+    List<Wire.Msg> iopubUntilIdle(String msgId) throws Exception {
+        List<Wire.Msg> out = new ArrayList<>();
+        while (true) {
+            Wire.Msg m = receive(iopub);
+            assertNotNull(m, "iopub went quiet before idle");
+            if (!m.parent().has("msg_id") || !m.parent().get("msg_id").getAsString().equals(msgId)) {
+                continue;
+            }
+            out.add(m);
+            if (m.type().equals("status") && m.content().get("execution_state").getAsString().equals("idle")) {
+                return out;
+            }
+        }
+    }
+
+    JsonObject execute(String code, List<Wire.Msg> iopubOut) throws Exception {
+        JsonObject reply = request(shell, "execute_request", obj("code", code, "silent", false, "store_history", true));
+        iopubOut.addAll(iopubUntilIdle(lastHeader.get("msg_id").getAsString()));
+        return reply;
+    }
+
+    @Test
+    void kernelInfoIsComplete() throws Exception {
+        JsonObject c = request(shell, "kernel_info_request", new JsonObject());
+        assertEquals("ok", c.get("status").getAsString());
+        assertEquals("5.3", c.get("protocol_version").getAsString());
+        assertEquals("compresso", c.get("implementation").getAsString());
+        assertTrue(c.get("banner").getAsString().contains("Compresso"));
+        assertTrue(c.getAsJsonArray("help_links").size() > 0);
+        JsonObject lang = c.getAsJsonObject("language_info");
+        for (String k : List.of("name", "version", "mimetype", "file_extension", "codemirror_mode", "pygments_lexer")) {
+            assertTrue(lang.has(k), "language_info." + k);
+        }
+        assertEquals("java", lang.get("name").getAsString());
+        // control answers too
+        assertEquals("ok", request(control, "kernel_info_request", new JsonObject()).get("status").getAsString());
+    }
+
+    @Test
+    void heartbeatEchoes() {
+        hb.send("ping");
+        assertEquals("ping", hb.recvStr());
+    }
+
+    @Test
+    void executePublishesBusyInputResultIdle() throws Exception {
+        List<Wire.Msg> io = new ArrayList<>();
+        JsonObject reply = execute("20 + 22", io);
+        assertEquals("ok", reply.get("status").getAsString());
+        int count = reply.get("execution_count").getAsInt();
+        List<String> types = io.stream().map(Wire.Msg::type).toList();
+        assertEquals(List.of("status", "execute_input", "execute_result", "status"), types);
+        assertEquals("busy", io.get(0).content().get("execution_state").getAsString());
+        assertEquals(count, io.get(1).content().get("execution_count").getAsInt());
+        assertEquals("42", io.get(2).content().getAsJsonObject("data").get("text/plain").getAsString());
+        JsonObject next = execute("int unused = 0;", new ArrayList<>());
+        assertEquals(count + 1, next.get("execution_count").getAsInt());
+    }
+
+    @Test
+    void errorsReplyWithErrorAndPublishTraceback() throws Exception {
+        List<Wire.Msg> io = new ArrayList<>();
+        JsonObject reply = execute("int q = 1;\nint r = q / 0;", io);
+        assertEquals("error", reply.get("status").getAsString());
+        assertEquals("java.lang.ArithmeticException", reply.get("ename").getAsString());
+        Wire.Msg err = io.stream().filter(m -> m.type().equals("error")).findFirst().orElseThrow();
+        String tb = err.content().getAsJsonArray("traceback").toString();
+        assertTrue(tb.contains(":2)"), tb);
+        assertFalse(tb.contains("jdk.jshell"), tb);
+    }
+
+    @Test
+    void outputStreamsWhileTheCellRuns() throws Exception {
+        send(shell, "execute_request", obj("code", "System.out.println(\"first\");\nThread.sleep(700);\nSystem.out.println(\"second\");"));
+        String id = lastHeader.get("msg_id").getAsString();
+        long t0 = System.nanoTime();
+        long firstAt = -1;
+        long secondAt = -1;
+        while (secondAt < 0) {
+            Wire.Msg m = receive(iopub);
+            assertNotNull(m);
+            if (m.type().equals("stream") && m.parent().get("msg_id").getAsString().equals(id)) {
+                String text = m.content().get("text").getAsString();
+                if (text.contains("first")) {
+                    firstAt = System.nanoTime() - t0;
+                }
+                if (text.contains("second")) {
+                    secondAt = System.nanoTime() - t0;
+                }
+            }
+        }
+        assertTrue(firstAt >= 0 && secondAt - firstAt > 400_000_000L, "first line came " + (secondAt - firstAt) / 1e6 + " ms before the second");
+        assertEquals("ok", receive(shell).content().get("status").getAsString());
+        iopubUntilIdle(id);
+    }
+
+    @Test
+    void richDisplayAndUpdates() throws Exception {
+        List<Wire.Msg> io = new ArrayList<>();
+        execute("var d = display(Table.create(\"t\").addColumns(IntColumn.create(\"a\", 1)));\nupdateDisplay(d, \"done\");", io);
+        Wire.Msg shown = io.stream().filter(m -> m.type().equals("display_data")).findFirst().orElseThrow();
+        assertTrue(shown.content().getAsJsonObject("data").has("text/html"));
+        String id = shown.content().getAsJsonObject("transient").get("display_id").getAsString();
+        Wire.Msg updated = io.stream().filter(m -> m.type().equals("update_display_data")).findFirst().orElseThrow();
+        assertEquals(id, updated.content().getAsJsonObject("transient").get("display_id").getAsString());
+        assertEquals("done", updated.content().getAsJsonObject("data").get("text/plain").getAsString());
+        List<Wire.Msg> chart = new ArrayList<>();
+        execute("var ch = new XYChartBuilder().build(); ch.addSeries(\"s\", new double[] {1, 2}, new double[] {1, 4});\nch", chart);
+        JsonObject data = chart.stream().filter(m -> m.type().equals("execute_result")).findFirst().orElseThrow().content().getAsJsonObject("data");
+        assertTrue(data.get("image/png").getAsString().startsWith("iVBOR"), "base64 PNG");
+        assertTrue(data.get("image/svg+xml").getAsString().contains("<svg"));
+    }
+
+    @Test
+    void forgedAndMalformedMessagesAreDroppedWithoutWedging() throws Exception {
+        // wrong signature
+        byte[] h = wire.header("kernel_info_request").toString().getBytes(StandardCharsets.UTF_8);
+        shell.sendMore("<IDS|MSG>");
+        shell.sendMore(new Wire("wrong-key", "hmac-sha256").sign(h, "{}".getBytes(), "{}".getBytes(), "{}".getBytes()));
+        shell.sendMore(h);
+        shell.sendMore("{}");
+        shell.sendMore("{}");
+        shell.send("{}");
+        // no delimiter
+        shell.sendMore("garbage");
+        shell.send("more garbage");
+        // valid signature, broken JSON
+        byte[] bad = "{not json".getBytes(StandardCharsets.UTF_8);
+        shell.sendMore("<IDS|MSG>");
+        shell.sendMore(wire.sign(bad, "{}".getBytes(), "{}".getBytes(), "{}".getBytes()));
+        shell.sendMore(bad);
+        shell.sendMore("{}");
+        shell.sendMore("{}");
+        shell.send("{}");
+        // too few frames
+        shell.sendMore("<IDS|MSG>");
+        shell.send("sig");
+        // an unknown request type
+        send(shell, "frobnicate_request", new JsonObject());
+        shell.setReceiveTimeOut(500);
+        try {
+            assertNull(Wire.receive(shell), "dropped messages get no reply");
+        } finally {
+            shell.setReceiveTimeOut(10_000);
+        }
+        assertEquals("ok", request(shell, "kernel_info_request", new JsonObject()).get("status").getAsString());
+    }
+
+    @Test
+    void completeInspectIsCompleteHistoryCommInfo() throws Exception {
+        execute("String greeting = \"hi\";", new ArrayList<>());
+        JsonObject c = request(shell, "complete_request", obj("code", "int n = 1;\ngreeting.toUpp", "cursor_pos", 24));
+        assertEquals("ok", c.get("status").getAsString());
+        assertTrue(c.getAsJsonArray("matches").toString().contains("toUpperCase("), c.toString());
+        assertEquals(20, c.get("cursor_start").getAsInt());
+        assertEquals(24, c.get("cursor_end").getAsInt());
+
+        JsonObject doc = request(shell, "inspect_request", obj("code", "lenet300100()", "cursor_pos", 4, "detail_level", 0));
+        assertTrue(doc.get("found").getAsBoolean(), doc.toString());
+        String text = doc.getAsJsonObject("data").get("text/plain").getAsString();
+        assertTrue(text.contains("lenet300100()"), text);
+        assertTrue(text.contains("LeNet-300-100"), "DSL Javadoc: " + text);
+
+        assertEquals("complete", request(shell, "is_complete_request", obj("code", "int a = 1;")).get("status").getAsString());
+        JsonObject inc = request(shell, "is_complete_request", obj("code", "for (int i = 0; i < 3; i++) {"));
+        assertEquals("incomplete", inc.get("status").getAsString());
+        assertEquals("    ", inc.get("indent").getAsString());
+        assertEquals("invalid", request(shell, "is_complete_request", obj("code", "int ) x")).get("status").getAsString());
+
+        JsonArray tail = request(shell, "history_request", obj("hist_access_type", "tail", "n", 1, "output", false, "raw", true))
+                .getAsJsonArray("history");
+        assertEquals(1, tail.size());
+        assertEquals("String greeting = \"hi\";", tail.get(0).getAsJsonArray().get(2).getAsString());
+        JsonArray search = request(shell, "history_request", obj("hist_access_type", "search", "pattern", "String greet*", "n", 5,
+                "output", false, "raw", true)).getAsJsonArray("history");
+        assertEquals(1, search.size());
+        JsonArray range = request(shell, "history_request", obj("hist_access_type", "range", "session", 0, "start", 1, "stop", 3,
+                "output", false, "raw", true)).getAsJsonArray("history");
+        assertTrue(range.size() <= 2 && range.size() >= 1, range.toString());
+
+        assertEquals("ok", request(shell, "comm_info_request", new JsonObject()).get("status").getAsString());
+    }
+
+    @Test
+    void interruptStopsATightLoopFastAndLeavesNoCpuBurn() throws Exception {
+        send(shell, "execute_request", obj("code", "long spins = 0;\nwhile (true) { spins++; }"));
+        String id = lastHeader.get("msg_id").getAsString();
+        Thread.sleep(400);
+        long t0 = System.nanoTime();
+        JsonObject ir = request(control, "interrupt_request", new JsonObject());
+        assertEquals("ok", ir.get("status").getAsString());
+        Wire.Msg reply = receive(shell);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        assertNotNull(reply);
+        assertEquals("error", reply.content().get("status").getAsString());
+        assertTrue(ms < 200, "execute_reply came " + ms + " ms after interrupt_request");
+        iopubUntilIdle(id);
+
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        Thread.sleep(500); // let the JIT and GC settle after the loop
+        long cpu0 = os.getProcessCpuTime();
+        Thread.sleep(2000);
+        long cpuMs = (os.getProcessCpuTime() - cpu0) / 1_000_000;
+        // a loop still spinning would use about 2000 ms here; this JVM also runs the test itself
+        assertTrue(cpuMs < 500, "the idle kernel used " + cpuMs + " ms CPU in 2 s");
+
+        List<Wire.Msg> io = new ArrayList<>();
+        assertEquals("ok", execute("1 + 1", io).get("status").getAsString());
+    }
+}

@@ -16,6 +16,7 @@ import dev.compresso.prune.Selector;
 import dev.compresso.prune.Sensitivity;
 import dev.compresso.prune.SparsityReport;
 import dev.compresso.prune.Structured;
+import dev.compresso.quantize.Quantization;
 import dev.compresso.share.WeightSharing;
 import dev.compresso.train.TrainOptions;
 import java.nio.file.Path;
@@ -156,6 +157,13 @@ public final class Compresso {
     /** k-means weight sharing, 5 bits (32 centroids) per layer by default: {@code pruned.share(kmeans().bits(5))}. */
     public static WeightSharing kmeans() {
         return WeightSharing.kmeans();
+    }
+
+    // ---------------------------------------------------------------- quantization
+
+    /** Uniform quantization of weights to {@code bits} (2 to 16): {@code base.quantize(weightsTo(8).perChannel())}. */
+    public static Quantization weightsTo(int bits) {
+        return Quantization.weightsTo(bits);
     }
 
     // ---------------------------------------------------------------- results

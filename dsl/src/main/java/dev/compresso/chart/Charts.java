@@ -37,7 +37,9 @@ public final class Charts {
         XYChart chart = new XYChartBuilder().width(720).height(420).title("Training curves").xAxisTitle("epoch").build();
         chart.setYAxisGroupTitle(0, "training loss");
         chart.setYAxisGroupTitle(1, "test top-1 (%)");
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         int drawn = 0;
         for (Network n : networks) {

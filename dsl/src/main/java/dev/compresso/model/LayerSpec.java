@@ -80,6 +80,39 @@ public sealed interface LayerSpec {
         }
     }
 
+    /**
+     * ReLU followed by simulated unsigned quantization of the activations to {@code bits} over
+     * {@code [0, max]}. The rounding passes gradients straight through (straight-through
+     * estimator), so the layer trains.
+     */
+    record QuantRelu(int bits, float max) implements LayerSpec {
+        /** Checks the range. */
+        public QuantRelu {
+            if (bits < 2 || bits > 16) {
+                throw new IllegalArgumentException("activation bits=" + bits + " must be in 2 to 16");
+            }
+            if (!(max > 0) || Float.isInfinite(max)) {
+                throw new IllegalArgumentException("activation range max=" + max + " must be finite and > 0");
+            }
+        }
+
+        @Override
+        public Block build() {
+            float scale = max / ((1 << bits) - 1);
+            float top = (1 << bits) - 1;
+            return new ai.djl.nn.LambdaBlock(list -> {
+                ai.djl.ndarray.NDArray r = Activation.relu(list.singletonOrThrow());
+                ai.djl.ndarray.NDArray q = r.div(scale).round().clip(0, top).mul(scale);
+                return new ai.djl.ndarray.NDList(r.add(q.sub(r).stopGradient()));
+            }, "quantRelu");
+        }
+
+        @Override
+        public String encode() {
+            return "relu-quant " + bits + " " + max;
+        }
+    }
+
     /** 2-D max pooling with a square window and stride. */
     record MaxPool(int kernel, int stride) implements LayerSpec {
         /** Checks the sizes. */
@@ -126,13 +159,14 @@ public sealed interface LayerSpec {
                 case "dense" -> new Dense(Integer.parseInt(t[1]));
                 case "conv" -> new Conv(Integer.parseInt(t[1]), Integer.parseInt(t[2]), Integer.parseInt(t[3]), Integer.parseInt(t[4]));
                 case "relu" -> new Relu();
+                case "relu-quant" -> new QuantRelu(Integer.parseInt(t[1]), Float.parseFloat(t[2]));
                 case "maxpool" -> new MaxPool(Integer.parseInt(t[1]), Integer.parseInt(t[2]));
                 case "flatten" -> new Flatten();
                 default -> throw new IllegalArgumentException("unknown layer");
             };
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
-                    "layer '" + line + "' is not one of: dense UNITS, conv FILTERS KERNEL STRIDE PADDING, relu,"
+                    "layer '" + line + "' is not one of: dense UNITS, conv FILTERS KERNEL STRIDE PADDING, relu, relu-quant BITS MAX,"
                             + " maxpool KERNEL STRIDE, flatten", e);
         }
     }

@@ -280,6 +280,15 @@ public final class Network implements AutoCloseable {
      * @throws IllegalArgumentException if a parameter is missing or has the wrong number of values
      */
     public Network rebuilt(String newName, String step, Architecture newArchitecture, Map<String, float[]> weights) {
+        return rebuilt(newName, step, newArchitecture, weights, List.of());
+    }
+
+    /**
+     * Like {@link #rebuilt(String, String, Architecture, Map)}, keeping the given constraints (for
+     * changes that leave every parameter's shape as it was, such as quantizing activations).
+     */
+    public Network rebuilt(String newName, String step, Architecture newArchitecture, Map<String, float[]> weights,
+            List<Constraint> keep) {
         Model m = newModel(newArchitecture, 0);
         for (Pair<String, Parameter> param : parameters(m.getBlock())) {
             NDArray a = param.getValue().getArray();
@@ -292,7 +301,7 @@ public final class Network implements AutoCloseable {
             }
             a.set(v);
         }
-        Provenance q = new Provenance(checkName(newName), p.chain(), List.of(), p.history(), null, 0, p.data(), p.options());
+        Provenance q = new Provenance(checkName(newName), p.chain(), keep, p.history(), null, 0, p.data(), p.options());
         return new Network(newArchitecture, m, q.step(step));
     }
 
@@ -387,6 +396,16 @@ public final class Network implements AutoCloseable {
      */
     public Network share(dev.compresso.share.WeightSharing sharing) {
         return sharing.apply(this);
+    }
+
+    /**
+     * Quantizes a copy; see {@link dev.compresso.quantize.Quantization}.
+     *
+     * @param quantization for example {@code weightsTo(8).perChannel()}
+     * @return the quantized model
+     */
+    public Network quantize(dev.compresso.quantize.Quantization quantization) {
+        return quantization.apply(this);
     }
 
     /** The data this network was last trained on, or null. Techniques fine-tune and evaluate on it. */
@@ -553,6 +572,10 @@ public final class Network implements AutoCloseable {
                 sparsity.append(p.count() == 0 ? 0 : 1.0 - (double) p.nonZeros() / p.count());
                 bytes.append(4 * p.count());
             }
+        }
+        sparsity.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.percent(1));
+        for (LongColumn c : new LongColumn[] {count, nz, bytes}) {
+            c.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.intsWithGrouping());
         }
         return Table.create(name() + " summary", layer, type, param, shape, count, nz, sparsity, bytes);
     }

@@ -165,6 +165,12 @@ public final class Magnitude {
      */
     public Network apply(Network network) {
         for (Constraint c : network.constraints()) {
+            if (c.getClass().getSimpleName().equals("QuantConstraint")) {
+                throw new IllegalStateException(
+                        "network '" + network.name() + "' is quantized; prune before quantizing: the zeros are exactly"
+                                + " representable, so quantizing a pruned model keeps them, but pruning a quantized one"
+                                + " fights its straight-through latent weights");
+            }
             if (c.getClass().getSimpleName().equals("CodebookConstraint")) {
                 throw new IllegalStateException(
                         "network '" + network.name() + "' is weight-shared; prune before sharing: sharing fixes each"

@@ -131,6 +131,12 @@ public final class WeightSharing {
      */
     public Network apply(Network network) {
         for (Constraint c : network.constraints()) {
+            if (c.getClass().getSimpleName().equals("QuantConstraint")) {
+                throw new IllegalStateException(
+                        "network '" + network.name() + "' is quantized; share before quantizing: quantizing a shared model"
+                                + " quantizes its codebook and keeps the clusters, while clustering quantized weights"
+                                + " merges levels at random");
+            }
             if (c instanceof CodebookConstraint) {
                 throw new IllegalStateException(
                         "network '" + network.name() + "' is already shared; share the model it came from instead"

@@ -1,0 +1,298 @@
+package dev.compresso.quantize;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import dev.compresso.data.Samples;
+import dev.compresso.model.Architecture;
+import dev.compresso.model.LayerSpec;
+import dev.compresso.model.Network;
+import dev.compresso.prune.Selector;
+import dev.compresso.share.CodebookConstraint;
+import dev.compresso.train.Constraint;
+import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Uniform quantization of weights (2 to 16 bits, per tensor or per channel, symmetric or
+ * asymmetric), optionally with activations simulated at 8 bits after every ReLU, calibrated on a
+ * sample of the training data. Without fine-tuning it is post-training quantization; with {@link
+ * #finetune(int)} it is quantization-aware training with a straight-through estimator.
+ *
+ * <pre>{@code
+ * var q8  = base.quantize(weightsTo(8));                                   // PTQ, per tensor, symmetric
+ * var q4  = base.quantize(weightsTo(4).perChannel().finetune(2));          // QAT
+ * var act = base.quantize(weightsTo(8).activations(8).calibrate("percentile", 99.99));
+ * var mix = base.quantize(weightsTo(6).bits("02Linear", 4));               // mixed precision
+ * }</pre>
+ *
+ * On a weight-shared model it quantizes the codebook, so clusters survive; on a pruned model zeros
+ * stay zero.
+ */
+public final class Quantization {
+
+    private final int bits;
+    private final Map<String, Integer> perLayer;
+    private final boolean symmetric;
+    private final boolean perChannel;
+    private final int activationBits;
+    private final double percentile;
+    private final int calibrationSamples;
+    private final int finetuneEpochs;
+    private final double finetuneRate;
+    private final Selector selector;
+    private final String name;
+
+    private Quantization(int bits, Map<String, Integer> perLayer, boolean symmetric, boolean perChannel, int activationBits,
+            double percentile, int calibrationSamples, int finetuneEpochs, double finetuneRate, Selector selector, String name) {
+        this.bits = bits;
+        this.perLayer = Map.copyOf(perLayer);
+        this.symmetric = symmetric;
+        this.perChannel = perChannel;
+        this.activationBits = activationBits;
+        this.percentile = percentile;
+        this.calibrationSamples = calibrationSamples;
+        this.finetuneEpochs = finetuneEpochs;
+        this.finetuneRate = finetuneRate;
+        this.selector = selector;
+        this.name = name;
+    }
+
+    /**
+     * Weights to {@code bits} bits: per tensor, symmetric, activations in full precision, no fine-tuning.
+     *
+     * @param bits 2 to 16
+     * @return the spec
+     */
+    public static Quantization weightsTo(int bits) {
+        return new Quantization(Quantizer.checkBits("bits", bits), Map.of(), true, false, 0, 100, 2048, 0, Double.NaN,
+                Selector.weights(), null);
+    }
+
+    private Quantization with(int b, Map<String, Integer> pl, boolean sym, boolean pc, int ab, double pct, int cs, int fe,
+            double fr, Selector sel, String n) {
+        return new Quantization(b, pl, sym, pc, ab, pct, cs, fe, fr, sel, n);
+    }
+
+    /** Another bit width for one layer ({@code 02Linear}) or parameter: mixed precision. */
+    public Quantization bits(String layer, int b) {
+        Map<String, Integer> m = new LinkedHashMap<>(perLayer);
+        m.put(layer, Quantizer.checkBits("bits for layer '" + layer + "'", b));
+        return with(bits, m, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs, finetuneRate, selector, name);
+    }
+
+    /** One scale per output channel (row or filter) instead of one per tensor. */
+    public Quantization perChannel() {
+        return with(bits, perLayer, symmetric, true, activationBits, percentile, calibrationSamples, finetuneEpochs, finetuneRate, selector, name);
+    }
+
+    /** Min/max range with a zero point instead of a symmetric range around zero. */
+    public Quantization asymmetric() {
+        return with(bits, perLayer, false, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs, finetuneRate, selector, name);
+    }
+
+    /** Also simulates activations at {@code b} bits after every ReLU (8 is usual). */
+    public Quantization activations(int b) {
+        if (b < 2 || b > 16) {
+            throw new IllegalArgumentException("activation bits=" + b + " must be in 2 to 16");
+        }
+        return with(bits, perLayer, symmetric, perChannel, b, percentile, calibrationSamples, finetuneEpochs, finetuneRate, selector, name);
+    }
+
+    /**
+     * How to calibrate the activation ranges: {@code calibrate("minmax")} or {@code
+     * calibrate("percentile", 99.99)}, on the first 2,048 training samples.
+     */
+    public Quantization calibrate(String method, double... p) {
+        String m = method.trim().toLowerCase(Locale.ROOT);
+        double pct;
+        if (m.equals("minmax")) {
+            pct = 100;
+        } else if (m.equals("percentile")) {
+            pct = p.length > 0 ? p[0] : 99.99;
+            if (!(pct > 0 && pct <= 100)) {
+                throw new IllegalArgumentException("percentile=" + pct + " must be in (0, 100], for example 99.99");
+            }
+        } else {
+            throw new IllegalArgumentException("calibration '" + method + "' is not known; use minmax or percentile");
+        }
+        return with(bits, perLayer, symmetric, perChannel, activationBits, pct, calibrationSamples, finetuneEpochs, finetuneRate, selector, name);
+    }
+
+    /** Quantization-aware training: fine-tunes {@code epochs} epochs with fake-quantized weights. */
+    public Quantization finetune(int epochs) {
+        if (epochs < 0) {
+            throw new IllegalArgumentException("finetune(" + epochs + "): epochs must be ≥ 0");
+        }
+        return with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, epochs, finetuneRate, selector, name);
+    }
+
+    /** Quantization-aware training at another learning rate. */
+    public Quantization finetune(int epochs, double learningRate) {
+        if (!(learningRate > 0)) {
+            throw new IllegalArgumentException("learningRate=" + learningRate + " must be > 0");
+        }
+        return with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetune(epochs).finetuneEpochs,
+                learningRate, selector, name);
+    }
+
+    /** Quantizes the parameters {@code s} picks. */
+    public Quantization select(Selector s) {
+        return with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs, finetuneRate, s, name);
+    }
+
+    /** Names the quantized model (default: the input's name + {@code -q} + bits). */
+    public Quantization named(String newName) {
+        return with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs, finetuneRate, selector, newName);
+    }
+
+    /** The chain step this adds. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("quantize(weights=").append(bits).append(" bit");
+        if (!perLayer.isEmpty()) {
+            sb.append(", per layer ").append(perLayer);
+        }
+        sb.append(perChannel ? ", per channel" : ", per tensor").append(symmetric ? ", symmetric" : ", asymmetric");
+        if (activationBits > 0) {
+            sb.append(", activations=").append(activationBits).append(" bit ")
+                    .append(percentile == 100 ? "minmax" : "p" + percentile);
+        }
+        if (finetuneEpochs > 0) {
+            sb.append(", QAT ").append(finetuneEpochs).append(" epochs");
+        }
+        return sb.append(')').toString();
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+
+    /**
+     * Quantizes a copy of {@code network}; the input is untouched.
+     *
+     * @param network the model
+     * @return the quantized model, evaluated on the model's training data when it has one
+     */
+    public Network apply(Network network) {
+        List<String> params = selector.resolve(network);
+        CodebookConstraint codebook = null;
+        for (Constraint c : network.constraints()) {
+            if (c instanceof QuantConstraint) {
+                throw new IllegalStateException(
+                        "network '" + network.name() + "' is already quantized; quantize the model it came from instead"
+                                + " (quantizing twice rounds rounded values)");
+            }
+            if (c instanceof CodebookConstraint cb) {
+                codebook = cb;
+            }
+        }
+        if (activationBits > 0 && !network.architecture().isSequential()) {
+            throw new IllegalArgumentException("activation quantization needs a sequential architecture; '"
+                    + network.architecture().name() + "' wraps an arbitrary block. Quantize weights only");
+        }
+        if ((activationBits > 0 || finetuneEpochs > 0) && network.trainedOn() == null) {
+            throw new IllegalArgumentException("network '" + network.name() + "' was never trained, so there is no data to "
+                    + (finetuneEpochs > 0 ? "fine-tune" : "calibrate activations") + " on; train it first");
+        }
+        long start = System.nanoTime();
+        Map<String, QuantConstraint.Scheme> schemes = new LinkedHashMap<>();
+        Map<String, float[]> latent = new LinkedHashMap<>();
+        Map<String, float[]> quantized = new LinkedHashMap<>();
+        for (String p : params) {
+            long[] shape = network.parameterArray(p).getShape().getShape();
+            int rows = (int) shape[0];
+            QuantConstraint.Scheme s = new QuantConstraint.Scheme(rows, bitsFor(p), symmetric, perChannel);
+            float[] w = network.weights(p);
+            schemes.put(p, s);
+            latent.put(p, w);
+            quantized.put(p, s.apply(w));
+        }
+        String newName = name != null ? name : network.name() + "-q" + bits;
+        QuantConstraint constraint = new QuantConstraint(schemes, latent, codebook);
+        Network result = network.withWeights(newName, describe(), quantized, constraint);
+        if (activationBits > 0) {
+            Network withActivations = quantizeActivations(result, network.trainedOn().train());
+            result.close();
+            result = withActivations;
+        }
+        if (finetuneEpochs > 0) {
+            Network tuned = result.finetuneQuietly(finetuneEpochs, finetuneRate);
+            result.close();
+            result = tuned;
+        }
+        if (network.trainedOn() != null) {
+            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
+            network.trainOptions().log().record(result);
+        }
+        return result;
+    }
+
+    /** Replaces every ReLU by a quantizing ReLU whose range is calibrated on training samples. */
+    private Network quantizeActivations(Network net, Samples train) {
+        List<float[]> outputs = reluOutputs(net, train.head(Math.min(calibrationSamples, train.size())));
+        List<LayerSpec> specs = new ArrayList<>(net.architecture().layers());
+        int r = 0;
+        for (int i = 0; i < specs.size(); i++) {
+            if (specs.get(i) instanceof LayerSpec.Relu) {
+                float[] values = outputs.get(r++);
+                float max = Quantizer.percentile(values, percentile);
+                specs.set(i, new LayerSpec.QuantRelu(activationBits, max > 0 ? max : 1e-6f));
+            }
+        }
+        Architecture old = net.architecture();
+        Architecture arch = Architecture.sequential(old.name(), old.description() + ", activations " + activationBits + " bit",
+                old.inputShape(), old.outputs(), specs);
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        for (String p : net.parameterNames()) {
+            weights.put(p, net.weights(p));
+        }
+        return net.rebuilt(net.name(), null, arch, weights, net.constraints());
+    }
+
+    /** The outputs of every ReLU layer for the given samples, flattened. */
+    static List<float[]> reluOutputs(Network net, Samples samples) {
+        List<LayerSpec> specs = net.architecture().layers();
+        List<float[]> outs = new ArrayList<>();
+        Block block = net.block();
+        ParameterStore store = new ParameterStore(net.manager(), false);
+        long[] in = net.architecture().inputShape();
+        long[] shape = new long[in.length + 1];
+        shape[0] = samples.size();
+        System.arraycopy(in, 0, shape, 1, in.length);
+        int[] order = new int[samples.size()];
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        float[] x = new float[samples.size() * samples.sampleSize()];
+        samples.copyFeatures(order, 0, samples.size(), x);
+        try (NDManager scope = net.manager().newSubManager()) {
+            NDList current = new NDList(scope.create(FloatBuffer.wrap(x), new Shape(shape)));
+            int i = 0;
+            for (var child : block.getChildren()) {
+                current = child.getValue().forward(store, current, false);
+                if (specs.get(i) instanceof LayerSpec.Relu) {
+                    NDArray a = current.singletonOrThrow();
+                    outs.add(a.toFloatArray());
+                }
+                i++;
+            }
+        }
+        return outs;
+    }
+
+    private int bitsFor(String param) {
+        Integer b = perLayer.get(param);
+        if (b == null) {
+            b = perLayer.get(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
+        }
+        return b != null ? b : bits;
+    }
+}

@@ -18,6 +18,7 @@ import dev.compresso.prune.SparsityReport;
 import dev.compresso.prune.Structured;
 import dev.compresso.quantize.Quantization;
 import dev.compresso.share.WeightSharing;
+import dev.compresso.store.PackedModel;
 import dev.compresso.train.TrainOptions;
 import java.nio.file.Path;
 import org.knowm.xchart.XYChart;
@@ -164,6 +165,13 @@ public final class Compresso {
     /** Uniform quantization of weights to {@code bits} (2 to 16): {@code base.quantize(weightsTo(8).perChannel())}. */
     public static Quantization weightsTo(int bits) {
         return Quantization.weightsTo(bits);
+    }
+
+    // ---------------------------------------------------------------- packed files
+
+    /** Reads a packed model file ({@code .cmpr}) back into a runnable model. */
+    public static Network load(String file) {
+        return PackedModel.load(Path.of(file));
     }
 
     // ---------------------------------------------------------------- results

@@ -269,6 +269,22 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * A network rebuilt from stored weights, for example a packed file read back. Its chain is
+     * {@code step}; it has no training history or data.
+     *
+     * @param name the network's name
+     * @param step what made it, for example {@code load(model.cmpr)}
+     * @param architecture a sequential architecture
+     * @param weights a value array for every parameter, by name
+     * @return the network, not yet evaluated
+     */
+    public static Network restore(String name, String step, Architecture architecture, Map<String, float[]> weights) {
+        Network shell = new Network(architecture, null, new Provenance(
+                checkName(name), List.of(), List.of(), TrainingHistory.EMPTY, null, 0, null, null));
+        return shell.rebuilt(name, step, architecture, weights);
+    }
+
+    /**
      * A network of another architecture (for example with fewer neurons) that inherits this one's
      * provenance, with the given weights. For structural techniques.
      *
@@ -406,6 +422,26 @@ public final class Network implements AutoCloseable {
      */
     public Network quantize(dev.compresso.quantize.Quantization quantization) {
         return quantization.apply(this);
+    }
+
+    /**
+     * Writes this network to a packed file in the output folder ({@code compresso.out}, else {@code
+     * out/}) as {@code NAME.cmpr}, reads it back and verifies it; see {@link dev.compresso.store.PackedModel}.
+     *
+     * @return the packed model: file, bytes, breakdown, and the model read back
+     */
+    public dev.compresso.store.PackedModel pack() {
+        return pack(java.nio.file.Path.of(System.getProperty("compresso.out", "out"), name() + dev.compresso.store.PackedModel.EXTENSION));
+    }
+
+    /**
+     * Writes this network to {@code file} (atomically), reads it back and verifies it.
+     *
+     * @param file where to write
+     * @return the packed model
+     */
+    public dev.compresso.store.PackedModel pack(java.nio.file.Path file) {
+        return dev.compresso.store.PackedModel.pack(this, file, dev.compresso.store.PackedFile.Options.defaults());
     }
 
     /** The data this network was last trained on, or null. Techniques fine-tune and evaluate on it. */

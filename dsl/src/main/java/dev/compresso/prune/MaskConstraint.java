@@ -37,7 +37,8 @@ public final class MaskConstraint implements Constraint {
             if (w == null) {
                 throw new IllegalStateException("mask for '" + m.getKey() + "' but the network has no such parameter");
             }
-            w.muli(nativeMask(w, m.getKey(), m.getValue()));
+            // adding +0 turns the -0.0 of negative pruned weights into +0.0, so pruned weights are bit-identical zeros
+            w.muli(nativeMask(w, m.getKey(), m.getValue())).addi(0f);
         }
     }
 

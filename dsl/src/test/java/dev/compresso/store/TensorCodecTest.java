@@ -1,0 +1,198 @@
+package dev.compresso.store;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The relative index coding with filler zeros, and codebook versus raw values, on one section. */
+class TensorCodecTest {
+
+    static TensorCodec.Decoded roundTrip(Tensor t, int bits, boolean raw) throws PackedFileException {
+        TensorCodec.Encoded e = TensorCodec.encode(t, bits, raw);
+        Cursor c = new Cursor(e.payload(), "mem");
+        c.section = "tensor section 1 of 1";
+        TensorCodec.Decoded d = TensorCodec.decode(c);
+        assertEquals(t.name(), d.tensor().name());
+        assertArrayEquals(t.shape(), d.tensor().shape());
+        assertBitsEqual(t.values(), d.tensor().values());
+        assertEquals(e.breakdown(), d.breakdown(), "the reader's breakdown equals the writer's");
+        return d;
+    }
+
+    /** Bit-for-bit equality, except that −0.0 reads back as +0.0. */
+    static void assertBitsEqual(float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length);
+        for (int i = 0; i < expected.length; i++) {
+            int want = Float.floatToRawIntBits(expected[i]);
+            if (want == 0x8000_0000) {
+                want = 0;
+            }
+            assertEquals(want, Float.floatToRawIntBits(actual[i]), "element " + i);
+        }
+    }
+
+    /** A tensor with non-zeros (value 1.5) exactly at the given positions. */
+    private static Tensor at(int size, int... positions) {
+        float[] v = new float[size];
+        for (int p : positions) {
+            v[p] = 1.5f;
+        }
+        return new Tensor("w", new long[] {1, size}, v);
+    }
+
+    @Test
+    void gapsAroundTheFillerBoundary() throws Exception {
+        for (int b : new int[] {1, 2, 3, 5, 8}) {
+            int m = 1 << b;
+            // gaps (zeros before each non-zero): 0, m-1, m, m+1, 2m, 3m-1, then a long run
+            int[] gaps = {0, m - 1, m, m + 1, 2 * m, 3 * m - 1, 50 * m + 3};
+            int[] pos = new int[gaps.length];
+            int p = -1;
+            long fillers = 0;
+            for (int i = 0; i < gaps.length; i++) {
+                p += gaps[i] + 1;
+                pos[i] = p;
+                fillers += gaps[i] / m;
+            }
+            Tensor t = at(p + 1 + 7, pos); // 7 trailing zeros stay implicit
+            for (boolean raw : new boolean[] {false, true}) {
+                LayerBreakdown s = roundTrip(t, b, raw).breakdown();
+                assertEquals(fillers, s.fillerZeros(), "b=" + b);
+                assertEquals(gaps.length, s.nonZeros());
+                assertEquals(raw, s.raw());
+            }
+        }
+    }
+
+    @Test
+    void sixteenBitIndicesAndLongRuns() throws Exception {
+        Tensor t = at(1_000_000, 0, 65_535, 65_535 + 65_536 + 1, 999_999);
+        LayerBreakdown s = roundTrip(t, 16, false).breakdown();
+        assertEquals(14, s.fillerZeros()); // 65534/65536=0, 65536/65536=1, 868926/65536=13
+        roundTrip(t, 1, false); // b=1: a filler per two zeros
+    }
+
+    @Test
+    void allZerosDenseAndTinyTensors() throws Exception {
+        LayerBreakdown zeros = roundTrip(new Tensor("z", new long[] {30, 40}, new float[1200]), 5, false).breakdown();
+        assertEquals(0, zeros.nonZeros());
+        assertEquals(0, zeros.fillerZeros(), "trailing zeros are implicit: no entries at all");
+
+        float[] dense = new float[500];
+        Random r = new Random(3);
+        for (int i = 0; i < dense.length; i++) {
+            dense[i] = 1 + r.nextInt(7);
+        }
+        LayerBreakdown d = roundTrip(new Tensor("d", new long[] {20, 25}, dense), 5, false).breakdown();
+        assertEquals(500, d.nonZeros());
+        assertEquals(7, d.codebookSize());
+        assertEquals(1.0, d.indexBitsAfter(), 1e-9, "all gaps are 0: one bit each");
+
+        roundTrip(new Tensor("one", new long[] {1}, new float[] {42f}), 5, true);
+        roundTrip(new Tensor("one0", new long[] {1}, new float[] {0f}), 5, true);
+        roundTrip(new Tensor("scalar", new long[] {}, new float[] {-3f}), 5, false);
+        roundTrip(new Tensor("empty", new long[] {0, 7}, new float[0]), 5, false);
+    }
+
+    @Test
+    void specialValuesKeepTheirBits() throws Exception {
+        float[] v = {
+            -0.0f, 0.0f, Float.NaN, Float.intBitsToFloat(0x7fc0_0001), Float.intBitsToFloat(0xffc0_0000),
+            Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.MIN_VALUE, -Float.MIN_VALUE, Float.MAX_VALUE,
+            1f, -1f, 1f, -0.0f
+        };
+        Tensor small = new Tensor("special", new long[] {2, 7}, v);
+        assertTrue(roundTrip(small, 3, false).breakdown().raw(), "10 distinct of 11: the codebook would not pay");
+        float[] many = new float[v.length * 50];
+        for (int i = 0; i < many.length; i++) {
+            many[i] = v[i % v.length];
+        }
+        Tensor t = new Tensor("special", new long[] {50, 14}, many);
+        LayerBreakdown s = roundTrip(t, 3, false).breakdown();
+        assertEquals(550, s.nonZeros(), "−0.0 and +0.0 are zeros and not stored");
+        assertFalse(s.raw());
+        assertEquals(10, s.codebookSize());
+        roundTrip(t, 3, true);
+    }
+
+    @Test
+    void manyDistinctValuesFallBackToRaw() throws Exception {
+        float[] v = new float[70_000];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = i + 1;
+        }
+        LayerBreakdown s = roundTrip(new Tensor("distinct", new long[] {700, 100}, v), 5, false).breakdown();
+        assertTrue(s.raw(), "70,000 distinct values exceed the 65,536-entry codebook");
+        assertEquals(32, s.codeBitsBefore());
+    }
+
+    @Test
+    void randomSparseTensorsRoundTrip() throws Exception {
+        Random r = new Random(11);
+        for (int trial = 0; trial < 60; trial++) {
+            int size = 1 + r.nextInt(5000);
+            double density = r.nextDouble() * r.nextDouble();
+            int distinct = 1 + r.nextInt(300);
+            float[] v = new float[size];
+            for (int i = 0; i < size; i++) {
+                if (r.nextDouble() < density) {
+                    v[i] = (r.nextInt(distinct) - distinct / 2) * 0.01f;
+                }
+            }
+            int bits = r.nextInt(17); // 0: the best width
+            roundTrip(new Tensor("t" + trial, new long[] {size}, v), bits, r.nextBoolean());
+            roundTrip(new Tensor("t" + trial, new long[] {1, size}, v), bits, false);
+        }
+    }
+
+    @Test
+    void bestWidthIsNoLargerThanAnyFixedOne() throws Exception {
+        Random r = new Random(21);
+        float[] v = new float[20_000];
+        for (int i = 0; i < v.length; i++) {
+            if (r.nextDouble() < 0.07) {
+                v[i] = r.nextInt(16) + 1;
+            }
+        }
+        Tensor t = new Tensor("w", new long[] {100, 200}, v);
+        long best = roundTrip(t, 0, false).breakdown().storedBytes();
+        for (int b = 1; b <= 16; b++) {
+            assertTrue(best <= roundTrip(t, b, false).breakdown().storedBytes(), "b=" + b);
+        }
+    }
+
+    @Test
+    void theExampleInFormatMd() throws Exception {
+        float[] v = {0, 0, 0, 0, 0, 0, 7, 0, 0, 5, 0};
+        TensorCodec.Encoded e = TensorCodec.encode(new Tensor("ex", new long[] {11}, v), 2, false);
+        byte[] p = e.payload();
+        // name (2 + 2), rank (1), dim (8), mode, b, then M
+        assertEquals(TensorCodec.MODE_RAW, p[13], "two values: a codebook would not pay");
+        assertEquals(2, p[14]);
+        assertEquals(3, Cursor.u32At(p, 15), "M = 3 entries");
+        int n = p.length;
+        assertEquals(0, Cursor.u32At(p, n - 12), "the filler is stored as +0.0");
+        assertEquals(7f, Float.intBitsToFloat((int) Cursor.u32At(p, n - 8)));
+        assertEquals(5f, Float.intBitsToFloat((int) Cursor.u32At(p, n - 4)));
+        assertEquals(1, roundTrip(new Tensor("ex", new long[] {11}, v), 2, false).breakdown().fillerZeros());
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update("123456789".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(0xE3069283L, crc.getValue(), "the CRC32C check value FORMAT.md quotes");
+    }
+
+    @Test
+    void codebookBitsBeforeHuffmanIsCeilLog2() {
+        assertEquals(5, row(32).codeBitsBefore());
+        assertEquals(6, row(33).codeBitsBefore());
+        assertEquals(1, row(1).codeBitsBefore());
+        assertEquals(1, row(2).codeBitsBefore());
+    }
+
+    private static LayerBreakdown row(int book) {
+        return new LayerBreakdown("x", 10, 5, false, book, 5, 0, 10, 10, 4L * book, 100);
+    }
+}

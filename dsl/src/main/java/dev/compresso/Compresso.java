@@ -6,6 +6,8 @@ import dev.compresso.data.DataSplit;
 import dev.compresso.data.FashionMnist;
 import dev.compresso.data.Synthetic;
 import dev.compresso.eval.ExperimentLog;
+import dev.compresso.eval.Grid;
+import dev.compresso.eval.Sweep;
 import dev.compresso.model.Network;
 import dev.compresso.model.TorchRuntime;
 import dev.compresso.model.Zoo;
@@ -172,6 +174,29 @@ public final class Compresso {
     /** Reads a packed model file ({@code .cmpr}) back into a runnable model. */
     public static Network load(String file) {
         return PackedModel.load(Path.of(file));
+    }
+
+    // ---------------------------------------------------------------- sweeps
+
+    /** A sweep grid over one parameter; cross it with more: {@code grid("sparsity", 0.8, 0.9).and("bits", 4, 5)}. */
+    public static Grid grid(String name, double... values) {
+        return Grid.of(name, values);
+    }
+
+    /**
+     * Runs {@code recipe} for every configuration of {@code grid}; it returns an evaluated network or
+     * a packed model. Interrupting keeps the finished runs.
+     */
+    public static Sweep sweep(Grid grid, java.util.function.Function<Grid.Params, Object> recipe) {
+        return Sweep.run(grid, new long[0], recipe);
+    }
+
+    /** Like {@link #sweep(Grid, java.util.function.Function)}, repeating each configuration for each seed ({@code p.getInt("seed")}). */
+    public static Sweep sweep(Grid grid, long[] seeds, java.util.function.Function<Grid.Params, Object> recipe) {
+        if (seeds.length == 0) {
+            throw new IllegalArgumentException("no seeds given; pass at least one, for example new long[] {1, 2, 3}");
+        }
+        return Sweep.run(grid, seeds, recipe);
     }
 
     // ---------------------------------------------------------------- results

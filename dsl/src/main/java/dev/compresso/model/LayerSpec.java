@@ -21,21 +21,30 @@ public sealed interface LayerSpec {
     /** The one-line text form. */
     String encode();
 
-    /** A fully connected layer with {@code units} outputs. */
-    record Dense(int units) implements LayerSpec {
+    /**
+     * A fully connected layer with {@code units} outputs, with a bias unless {@code bias} is false
+     * (low-rank factorization inserts bias-free projections). Text form {@code dense 300} or {@code
+     * dense 64 nobias}.
+     */
+    record Dense(int units, boolean bias) implements LayerSpec {
         /** Checks the size. */
         public Dense {
             positive("dense units", units);
         }
 
+        /** A fully connected layer with a bias. */
+        public Dense(int units) {
+            this(units, true);
+        }
+
         @Override
         public Block build() {
-            return Linear.builder().setUnits(units).build();
+            return Linear.builder().setUnits(units).optBias(bias).build();
         }
 
         @Override
         public String encode() {
-            return "dense " + units;
+            return "dense " + units + (bias ? "" : " nobias");
         }
     }
 
@@ -156,7 +165,12 @@ public sealed interface LayerSpec {
         String[] t = line.trim().split("\\s+");
         try {
             return switch (t[0]) {
-                case "dense" -> new Dense(Integer.parseInt(t[1]));
+                case "dense" -> {
+                    if (t.length > 3 || (t.length == 3 && !t[2].equals("nobias"))) {
+                        throw new IllegalArgumentException("bad dense options");
+                    }
+                    yield new Dense(Integer.parseInt(t[1]), t.length == 2);
+                }
                 case "conv" -> new Conv(Integer.parseInt(t[1]), Integer.parseInt(t[2]), Integer.parseInt(t[3]), Integer.parseInt(t[4]));
                 case "relu" -> new Relu();
                 case "relu-quant" -> new QuantRelu(Integer.parseInt(t[1]), Float.parseFloat(t[2]));
@@ -166,7 +180,7 @@ public sealed interface LayerSpec {
             };
         } catch (RuntimeException e) {
             throw new IllegalArgumentException(
-                    "layer '" + line + "' is not one of: dense UNITS, conv FILTERS KERNEL STRIDE PADDING, relu, relu-quant BITS MAX,"
+                    "layer '" + line + "' is not one of: dense UNITS [nobias], conv FILTERS KERNEL STRIDE PADDING, relu, relu-quant BITS MAX,"
                             + " maxpool KERNEL STRIDE, flatten", e);
         }
     }

@@ -108,6 +108,7 @@ public final class Network implements AutoCloseable {
     }
 
     private static Model newModel(Architecture architecture, long seed) {
+        TorchRuntime.noGrad();
         TorchRuntime.engine().setRandomSeed((int) seed);
         Model model = Model.newInstance(architecture.name(), "PyTorch");
         Block block = architecture.factory().get();
@@ -569,6 +570,7 @@ public final class Network implements AutoCloseable {
      * @throws IllegalArgumentException if there is no such parameter; the message lists the names
      */
     public NDArray parameterArray(String parameterName) {
+        TorchRuntime.noGrad();
         for (Pair<String, Parameter> p : parameterList()) {
             if (p.getKey().equals(parameterName)) {
                 return p.getValue().getArray();
@@ -580,6 +582,7 @@ public final class Network implements AutoCloseable {
 
     /** All live parameter arrays by name, in forward order. */
     public Map<String, NDArray> parameterArrays() {
+        TorchRuntime.noGrad();
         Map<String, NDArray> map = new LinkedHashMap<>();
         for (Pair<String, Parameter> p : parameterList()) {
             map.put(p.getKey(), p.getValue().getArray());

@@ -107,6 +107,18 @@ public final class TorchRuntime {
         ai.djl.pytorch.jni.JniUtils.setNumThreads(n);
     }
 
+    /**
+     * Turns PyTorch's gradient recording off for the calling thread. Grad mode is per thread and on
+     * by default in threads other than the one that loaded the engine (a notebook runs each cell in
+     * a new thread), and in-place changes to weights fail while it is on. Every DSL entry point that
+     * touches weights calls this first; the fit loop turns recording on only inside its gradient
+     * collector.
+     */
+    public static void noGrad() {
+        engine();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+    }
+
     /** The number of intra-op threads PyTorch uses. */
     public static int threads() {
         engine();

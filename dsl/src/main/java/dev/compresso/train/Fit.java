@@ -12,12 +12,14 @@ import ai.djl.training.loss.Loss;
 import ai.djl.training.optimizer.Optimizer;
 import dev.compresso.data.Samples;
 import dev.compresso.model.Network;
+import dev.compresso.model.TorchRuntime;
 import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -26,7 +28,7 @@ import java.util.Map;
  * Network#train} calls it on a copy.
  *
  * <p>Per batch: copy the samples into one native array inside a batch-scoped manager, forward,
- * softmax cross-entropy, backward, one optimizer update per parameter (DJL's PyTorch updates zero
+ * softmax cross-entropy (or the options' {@link BatchLoss}, given the batch's sample indices), backward, one optimizer update per parameter (DJL's PyTorch updates zero
  * the gradient), then re-apply the network's constraints. Closing the batch manager frees every
  * temporary, so native memory stays flat across epochs.
  *
@@ -51,6 +53,7 @@ public final class Fit {
      * @return the completed epochs; {@code interruptedAt} is non-null if the thread was interrupted
      */
     public static Result fit(Network net, dev.compresso.data.DataSplit data, TrainOptions options) {
+        TorchRuntime.noGrad(); // grad mode is per thread; the collector below turns it on per batch
         Samples train = data.train();
         Block block = net.block();
         NDManager root = net.manager();
@@ -60,6 +63,10 @@ public final class Fit {
         List<Constraint> constraints = net.constraints();
         Optimizer optimizer = options.newOptimizer();
         Loss loss = Loss.softmaxCrossEntropyLoss();
+        BatchLoss custom = options.loss();
+        if (custom != null) {
+            custom.begin(train);
+        }
         ParameterStore store = new ParameterStore(root, false);
         Progress.Listener listener = options.listener();
         String task = "train " + net.name();
@@ -102,7 +109,9 @@ public final class Fit {
                     NDArray out;
                     try (GradientCollector collector = engine.newGradientCollector()) {
                         out = block.forward(store, new NDList(x), true).singletonOrThrow();
-                        NDArray l = loss.evaluate(new NDList(y), new NDList(out));
+                        NDArray l = custom == null
+                                ? loss.evaluate(new NDList(y), new NDList(out))
+                                : custom.loss(Arrays.copyOfRange(order, from, to), out, y);
                         collector.backward(l);
                     }
                     // The same mean softmax cross-entropy and top-1 as the loss tensor and an
@@ -154,6 +163,7 @@ public final class Fit {
      * @return top-1, mean loss and forward time per sample
      */
     public static Evaluation evaluate(Network net, Samples samples, int batchSize) {
+        TorchRuntime.noGrad(); // grad mode is per thread; the collector below turns it on per batch
         Block block = net.block();
         NDManager root = net.manager();
         ParameterStore store = new ParameterStore(root, false);
@@ -202,6 +212,7 @@ public final class Fit {
      * @return {@code samples.size() × outputs} values, row-major
      */
     public static float[] outputs(Network net, Samples samples, int batchSize) {
+        TorchRuntime.noGrad(); // grad mode is per thread; the collector below turns it on per batch
         int n = samples.size();
         int size = samples.sampleSize();
         int outs = net.architecture().outputs();

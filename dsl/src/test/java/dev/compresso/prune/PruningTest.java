@@ -230,6 +230,25 @@ class PruningTest {
     }
 
     @Test
+    void worksFromAFreshThreadAsInANotebookCell() throws Exception {
+        // PyTorch's grad mode is per thread and on by default outside the engine's loading thread;
+        // in-place mask updates must still work there (each notebook cell runs in a new thread).
+        Throwable[] failure = new Throwable[1];
+        Thread cell = new Thread(() -> {
+            try (Network p = trained.prune(Magnitude.magnitude().sparsity(0.5)); Network t = p.finetune(1)) {
+                assertEquals(320, zeros(t, "02Linear_weight"));
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        cell.start();
+        cell.join();
+        if (failure[0] != null) {
+            throw new AssertionError("pruning in a new thread failed: " + failure[0], failure[0]);
+        }
+    }
+
+    @Test
     void reportShowsSparsityAndSparseBytes() {
         try (Network p = trained.prune(Magnitude.magnitude().sparsity(0.5))) {
             Table r = SparsityReport.of(p);

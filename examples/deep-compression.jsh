@@ -25,8 +25,8 @@ save(packed.chart(), "lenet-300-100-breakdown");
 var loaded = load(packed.file().toString());
 System.out.printf("loaded %s: %s (shared model: %s)%n", loaded.name(), loaded.evaluate(data), shared.evaluation());
 
-double drop = 100 * (base.evaluation().top1() - packed.model().evaluation().top1());
-System.out.printf("LeNet-300-100: %,d -> %,d bytes (%.1fx), top-1 %.2f%% -> %.2f%% (%.2f pt below dense)%n",
+double drop = 100 * (packed.model().evaluation().top1() - base.evaluation().top1());
+System.out.printf("LeNet-300-100: %,d -> %,d bytes (%.1fx), top-1 %.2f%% -> %.2f%% (%+.2f pt vs dense)%n",
         base.denseBytes(), packed.bytes(), packed.ratio(), 100 * base.evaluation().top1(),
         100 * packed.model().evaluation().top1(), drop);
 
@@ -39,8 +39,8 @@ var shared5 = pruned5.share(kmeans().bits(4).bits("01Conv2d", 6).bits("03Conv2d"
 var packed5 = shared5.pack();
 System.out.println(packed5);
 save(packed5.chart(), "lenet-5-breakdown");
-double drop5 = 100 * (base5.evaluation().top1() - packed5.model().evaluation().top1());
-System.out.printf("LeNet-5: %,d -> %,d bytes (%.1fx), top-1 %.2f%% -> %.2f%% (%.2f pt below dense)%n",
+double drop5 = 100 * (packed5.model().evaluation().top1() - base5.evaluation().top1());
+System.out.printf("LeNet-5: %,d -> %,d bytes (%.1fx), top-1 %.2f%% -> %.2f%% (%+.2f pt vs dense)%n",
         base5.denseBytes(), packed5.bytes(), packed5.ratio(), 100 * base5.evaluation().top1(),
         100 * packed5.model().evaluation().top1(), drop5);
 

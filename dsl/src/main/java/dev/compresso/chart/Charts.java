@@ -120,7 +120,7 @@ public final class Charts {
             throw new IllegalArgumentException("nothing to plot: give at least one evaluated network");
         }
         XYChart chart = new XYChartBuilder().width(720).height(420)
-                .title("Accuracy vs size").xAxisTitle("bytes (log scale)").yAxisTitle("test top-1 (%)").build();
+                .title("Accuracy vs size").xAxisTitle("bytes: packed file where packed, else dense fp32 (log scale)").yAxisTitle("test top-1 (%)").build();
         chart.getStyler().setXAxisLogarithmic(true);
         chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);

@@ -277,7 +277,7 @@ public final class PackedModel {
     /** Bytes per tensor as stacked bars: relative indices, weight codes, codebook, section framing. */
     public CategoryChart chart() {
         CategoryChart chart = new CategoryChartBuilder().width(720).height(420)
-                .title(String.format(Locale.ROOT, "%s: %,d bytes (%.1fx smaller than dense fp32)", file.getFileName(), bytes, ratio()))
+                .title(String.format(Locale.ROOT, "Packed: %,d bytes, %.1fx smaller than dense fp32", bytes, ratio()))
                 .xAxisTitle("tensor").yAxisTitle("bytes").build();
         chart.getStyler().setStacked(true);
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);

@@ -1,0 +1,65 @@
+package dev.compresso.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The README's DSL tour is examples/tour.jsh, and it runs: on real Fashion-MNIST, through the runner. */
+@Tag("engine")
+class ReadmeTourTest {
+
+    private static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+    @TempDir Path dir;
+
+    private static List<String> statements(List<String> lines) {
+        return lines.stream()
+                .map(l -> l.replaceFirst("//.*$", "").strip())
+                .filter(l -> !l.isEmpty() && !l.startsWith("import "))
+                .collect(Collectors.toList());
+    }
+
+    @Test
+    void theReadmeTourIsTheTourScript() throws Exception {
+        String readme = Files.readString(ROOT.resolve("README.md"));
+        int section = readme.indexOf("## A short DSL tour");
+        assertTrue(section >= 0, "README has a DSL tour section");
+        int start = readme.indexOf("```java", section) + "```java".length();
+        int end = readme.indexOf("```", start);
+        List<String> fromReadme = statements(List.of(readme.substring(start, end).split("\n")));
+        List<String> fromScript = statements(Files.readAllLines(ROOT.resolve("examples/tour.jsh")));
+        assertEquals(fromScript, fromReadme, "README's tour and examples/tour.jsh must say the same");
+    }
+
+    @Test
+    void theTourRuns() {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        PrintStream both = new PrintStream(buf, true, StandardCharsets.UTF_8);
+        System.setOut(both);
+        System.setErr(both);
+        int code;
+        try {
+            code = Main.run(new String[] {"run", ROOT.resolve("examples/tour.jsh").toString(), "--out", dir.toString()});
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+        String out = buf.toString(StandardCharsets.UTF_8);
+        assertEquals(0, code, out);
+        assertTrue(out.contains("lenet-300-100-pruned-shared-packed"), out);
+        assertTrue(out.contains("size breakdown of lenet-300-100-pruned-shared.cmpr"), out);
+        assertTrue(Files.exists(dir.resolve("lenet-300-100-pruned-shared.cmpr")), "the packed file is in the output folder");
+    }
+}

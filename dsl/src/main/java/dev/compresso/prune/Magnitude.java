@@ -185,12 +185,7 @@ public final class Magnitude {
             throw new IllegalArgumentException(
                     "magnitude pruning needs an amount: add .sparsity(0.9) or .count(1000)");
         }
-        for (String layer : perLayer.keySet()) {
-            if (params.stream().noneMatch(p -> p.equals(layer) || p.startsWith(layer + "_"))) {
-                throw new IllegalArgumentException(
-                        "per-layer sparsity for '" + layer + "', but the selection covers only " + params);
-            }
-        }
+        Selector.checkCovered(perLayer, params, "per-layer sparsity");
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (String p : params) {
             weights.put(p, network.weights(p));
@@ -303,15 +298,11 @@ public final class Magnitude {
     }
 
     private boolean perLayerHas(String param) {
-        return perLayer.containsKey(param) || perLayer.containsKey(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
+        return Selector.perLayer(perLayer, param, null) != null;
     }
 
     private double sparsityFor(String param) {
-        Double s = perLayer.get(param);
-        if (s == null) {
-            s = perLayer.get(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
-        }
-        return s != null ? s : sparsity;
+        return Selector.perLayer(perLayer, param, sparsity);
     }
 
     private static float[] and(float[] mask, float[] old) {

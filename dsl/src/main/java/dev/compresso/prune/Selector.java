@@ -122,6 +122,36 @@ public final class Selector {
         return false;
     }
 
+    /**
+     * The value a per-layer setting gives a parameter: the entry for the parameter's full name
+     * ({@code 02Linear_weight}), else for its layer ({@code 02Linear}), else {@code otherwise}.
+     */
+    public static <T> T perLayer(java.util.Map<String, T> values, String param, T otherwise) {
+        T v = values.get(param);
+        if (v == null) {
+            v = values.get(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
+        }
+        return v != null ? v : otherwise;
+    }
+
+    /**
+     * Checks that every key of a per-layer setting names one of the selected parameters or its layer.
+     *
+     * @param values the per-layer setting
+     * @param params the selected parameter names
+     * @param what what the setting is, for the message, for example {@code "bits"}
+     * @throws IllegalArgumentException naming the key and the selection
+     */
+    public static void checkCovered(java.util.Map<String, ?> values, List<String> params, String what) {
+        for (String layer : values.keySet()) {
+            if (params.stream().noneMatch(p -> p.equals(layer) || p.startsWith(layer + "_"))) {
+                throw new IllegalArgumentException(
+                        what + " for '" + layer + "', but the selection covers only " + params
+                                + "; use one of those names or their layer prefix");
+            }
+        }
+    }
+
     @Override
     public String toString() {
         List<String> parts = new ArrayList<>();

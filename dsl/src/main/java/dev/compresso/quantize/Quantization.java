@@ -183,6 +183,7 @@ public final class Quantization {
      */
     public Network apply(Network network) {
         List<String> params = selector.resolve(network);
+        Selector.checkCovered(perLayer, params, "bits");
         CodebookConstraint codebook = null;
         for (Constraint c : network.constraints()) {
             if (c instanceof QuantConstraint) {
@@ -289,10 +290,6 @@ public final class Quantization {
     }
 
     private int bitsFor(String param) {
-        Integer b = perLayer.get(param);
-        if (b == null) {
-            b = perLayer.get(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
-        }
-        return b != null ? b : bits;
+        return Selector.perLayer(perLayer, param, bits);
     }
 }

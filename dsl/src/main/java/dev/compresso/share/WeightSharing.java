@@ -144,12 +144,7 @@ public final class WeightSharing {
             }
         }
         List<String> params = selector.resolve(network);
-        for (String layer : perLayer.keySet()) {
-            if (params.stream().noneMatch(p -> p.equals(layer) || p.startsWith(layer + "_"))) {
-                throw new IllegalArgumentException(
-                        "bits for '" + layer + "', but the selection covers only " + params);
-            }
-        }
+        Selector.checkCovered(perLayer, params, "bits");
         long start = System.nanoTime();
         Map<String, float[]> shared = new LinkedHashMap<>();
         Map<String, int[]> assignments = new LinkedHashMap<>();
@@ -205,10 +200,6 @@ public final class WeightSharing {
     }
 
     private int bitsFor(String param) {
-        Integer b = perLayer.get(param);
-        if (b == null) {
-            b = perLayer.get(param.substring(0, Math.max(0, param.lastIndexOf('_'))));
-        }
-        return b != null ? b : bits;
+        return Selector.perLayer(perLayer, param, bits);
     }
 }

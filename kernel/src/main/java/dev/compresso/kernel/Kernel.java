@@ -6,6 +6,8 @@ import com.google.gson.JsonParser;
 import dev.compresso.train.TrainOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -33,6 +35,8 @@ final class Kernel {
 
     private static final Logger LOG = LoggerFactory.getLogger(Kernel.class);
     private static final int POLL_MILLIS = 100;
+    /** How long an input_request may wait in the queue before the stdin thread sends it. */
+    private static final int STDIN_POLL_MILLIS = 20;
 
     private final ConnectionInfo conn;
     private final Wire wire;
@@ -49,6 +53,14 @@ final class Kernel {
     private volatile boolean running = true;
     private volatile boolean restartRequested;
     private volatile JsonObject currentParent;
+    /** The request a running cell came from, for input_request on stdin; null outside a cell. */
+    private volatile Wire.Msg currentRequest;
+    private volatile boolean currentAllowStdin;
+    private final Object stdinLock = new Object();
+    private final java.util.concurrent.BlockingQueue<Object[]> stdinRequests = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final java.util.concurrent.BlockingQueue<String> stdinReplies = new java.util.concurrent.LinkedBlockingQueue<>();
+    private InputStream originalIn;
+    private final StdinStream stdinStream = new StdinStream();
     private int executionCount;
     private PrintStream originalOut;
     private PrintStream originalErr;
@@ -61,6 +73,7 @@ final class Kernel {
         iopub = bind(SocketType.PUB, conn.iopubPort());
         stdin = bind(SocketType.ROUTER, conn.stdinPort());
         heartbeat = bind(SocketType.REP, conn.hbPort());
+        stdin.setReceiveTimeOut(STDIN_POLL_MILLIS);
         // JShell and the DSL imports take a moment; answer kernel_info meanwhile.
         evaluator = CompletableFuture.supplyAsync(Evaluator::new);
     }
@@ -77,16 +90,20 @@ final class Kernel {
     boolean serve() throws InterruptedException {
         originalOut = System.out;
         originalErr = System.err;
+        originalIn = System.in;
+        System.setIn(stdinStream);
         System.setOut(new PrintStream(new IopubStream("stdout", originalOut), true, StandardCharsets.UTF_8));
         System.setErr(new PrintStream(new IopubStream("stderr", originalErr), true, StandardCharsets.UTF_8));
         TrainOptions.setDefaultListener(() -> new NotebookProgress(this::showDisplay));
         Thread hb = daemon("compresso-heartbeat", this::heartbeatLoop);
         Thread ctl = daemon("compresso-control", () -> loop(control, "control"));
+        Thread in = daemon("compresso-stdin", this::stdinLoop);
         Thread sh = daemon("compresso-shell", () -> {
             Display.bind(this::showDisplay);
             loop(shell, "shell");
         });
         hb.start();
+        in.start();
         ctl.start();
         sh.start();
         publishStatus("starting", null);
@@ -96,8 +113,10 @@ final class Kernel {
         sh.join(2000);
         ctl.join(1000);
         hb.join(1000);
+        in.join(1000);
         System.setOut(originalOut);
         System.setErr(originalErr);
+        System.setIn(originalIn);
         TrainOptions.setDefaultListener(null);
         ctx.close();
         return restartRequested;
@@ -283,6 +302,118 @@ final class Kernel {
         }
     }
 
+    /**
+     * {@code System.in} in a cell: each time its buffer runs dry, asks the client for a line with
+     * input_request on the stdin channel and waits for the input_reply (the line, plus a newline).
+     * Interrupting the cell ends the wait. Outside a cell, or when the client does not allow stdin,
+     * reading fails with an IOException that says so.
+     */
+    private final class StdinStream extends InputStream {
+        private byte[] buf = new byte[0];
+        private int pos;
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            int n = read(one, 0, 1);
+            return n < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            if (len == 0) {
+                return 0;
+            }
+            synchronized (stdinLock) {
+                if (pos >= buf.length) {
+                    buf = (requestLine() + "\n").getBytes(StandardCharsets.UTF_8);
+                    pos = 0;
+                }
+                int n = Math.min(len, buf.length - pos);
+                System.arraycopy(buf, pos, b, off, n);
+                pos += n;
+                return n;
+            }
+        }
+
+        /** Drops what a cell left unread, so the next cell does not read it. */
+        void discard() {
+            synchronized (stdinLock) {
+                buf = new byte[0];
+                pos = 0;
+            }
+        }
+
+        @Override
+        public int available() {
+            synchronized (stdinLock) {
+                return buf.length - pos;
+            }
+        }
+
+        private String requestLine() throws IOException {
+            Wire.Msg req = currentRequest;
+            if (req == null) {
+                throw new IOException("System.in can only be read while a cell runs");
+            }
+            if (!currentAllowStdin) {
+                throw new IOException("this client does not accept input (allow_stdin is false), so System.in cannot be "
+                        + "read here; pass the value in the code instead, or run the notebook in a front end that "
+                        + "supports input, such as JupyterLab");
+            }
+            flushStreams();
+            JsonObject c = new JsonObject();
+            c.addProperty("prompt", "");
+            c.addProperty("password", false);
+            stdinReplies.clear();
+            stdinRequests.add(new Object[] {req.ids(), req.header(), c});
+            try {
+                return stdinReplies.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new InterruptedIOException("interrupted while waiting for input");
+            }
+        }
+    }
+
+    /**
+     * Owns the stdin socket (ZMQ sockets are single-threaded, and a cell's thread may be
+     * interrupted): sends queued input_requests and hands input_reply values to the waiting cell.
+     */
+    private void stdinLoop() {
+        while (running) {
+            Object[] out;
+            while ((out = stdinRequests.poll()) != null) {
+                @SuppressWarnings("unchecked")
+                List<byte[]> ids = (List<byte[]>) out[0];
+                wire.send(stdin, ids, "input_request", (JsonObject) out[1], (JsonObject) out[2], null);
+            }
+            List<byte[]> frames;
+            try {
+                frames = Wire.receive(stdin);
+            } catch (RuntimeException e) {
+                if (running) {
+                    LOG.warn("stdin: receive failed: {}", e.toString());
+                }
+                continue;
+            }
+            if (frames == null) {
+                continue;
+            }
+            try {
+                Wire.Msg reply = wire.parse(frames);
+                if (!reply.type().equals("input_reply")) {
+                    LOG.warn("stdin: ignored {}", reply.type());
+                    continue;
+                }
+                JsonObject rc = reply.content();
+                stdinReplies.add(rc.has("value") && !rc.get("value").isJsonNull() ? rc.get("value").getAsString() : "");
+            } catch (Wire.BadMessage e) {
+                LOG.warn("stdin: dropped a message: {}", e.getMessage());
+            }
+        }
+    }
+
     // ------------------------------------------------------------------ handlers
 
     private JsonObject kernelInfo() {
@@ -333,6 +464,8 @@ final class Kernel {
             publish("execute_input", msg.header(), input);
         }
         Evaluator ev = evaluator.join();
+        currentAllowStdin = req.has("allow_stdin") && req.get("allow_stdin").getAsBoolean();
+        currentRequest = msg;
         currentParent = msg.header();
         Evaluator.Outcome outcome;
         try {
@@ -340,6 +473,8 @@ final class Kernel {
         } finally {
             flushStreams();
             currentParent = null;
+            currentRequest = null;
+            stdinStream.discard();
         }
         if (outcome.ok()) {
             if (outcome.hasValue() && !silent && !(outcome.value() instanceof DisplayId)) {

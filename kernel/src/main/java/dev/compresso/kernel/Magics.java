@@ -99,10 +99,12 @@ final class Magics {
                     }
                     try {
                         List<Path> jars = MavenResolver.resolve(arg);
+                        StringBuilder out = new StringBuilder("added " + jars.size() + " jar(s) for " + arg + ":");
                         for (Path jar : jars) {
                             evaluator.addToClasspath(jar.toString());
+                            out.append("\n  ").append(jar);
                         }
-                        System.out.println("added " + jars.size() + " jar(s) for " + arg);
+                        System.out.println(out);
                     } catch (RuntimeException e) {
                         return fail(source, "MavenError", e.getMessage());
                     }

@@ -28,6 +28,7 @@ import org.zeromq.ZMQ;
 class KernelProtocolTest {
 
     Kernel kernel;
+    Kernel.ConnectionInfo infoForTests;
     Thread server;
     ZContext ctx;
     ZMQ.Socket shell;
@@ -48,6 +49,7 @@ class KernelProtocolTest {
         System.setProperty("compresso.home", "..");
         Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", freePort(), freePort(), freePort(),
                 freePort(), freePort(), key, "hmac-sha256");
+        infoForTests = info;
         kernel = new Kernel(info);
         server = new Thread(() -> {
             try {
@@ -340,5 +342,76 @@ class KernelProtocolTest {
 
         List<Wire.Msg> io = new ArrayList<>();
         assertEquals("ok", execute("1 + 1", io).get("status").getAsString());
+    }
+
+    @Test
+    void systemInReadsAskTheClientOverStdinWhenAllowed() throws Exception {
+        // Jupyter clients give their shell and stdin sockets one identity; input_request goes there.
+        byte[] identity = ("client-" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+        Kernel.ConnectionInfo info = infoForTests;
+        ZMQ.Socket sh = ctx.createSocket(SocketType.DEALER);
+        ZMQ.Socket in = ctx.createSocket(SocketType.DEALER);
+        for (ZMQ.Socket s : List.of(sh, in)) {
+            s.setIdentity(identity);
+            s.setReceiveTimeOut(10_000);
+            s.setLinger(0);
+        }
+        sh.connect(info.address(info.shellPort()));
+        in.connect(info.address(info.stdinPort()));
+        try {
+            String code = "var r = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));\n"
+                    + "System.out.print(\"name? \");\n"
+                    + "String a = r.readLine();\n"
+                    + "String b = r.readLine();\n"
+                    + "a + \"/\" + b";
+            send(sh, "execute_request", obj("code", code, "silent", false, "allow_stdin", true));
+            String id = lastHeader.get("msg_id").getAsString();
+            for (String answer : List.of("Ada", "Grace")) {
+                Wire.Msg ask = receive(in);
+                assertNotNull(ask, "no input_request on stdin");
+                assertEquals("input_request", ask.type());
+                assertEquals(id, ask.parent().get("msg_id").getAsString());
+                assertFalse(ask.content().get("password").getAsBoolean());
+                send(in, "input_reply", obj("value", answer));
+            }
+            Wire.Msg reply = receive(sh);
+            assertEquals("ok", reply.content().get("status").getAsString(), reply.content().toString());
+            List<Wire.Msg> io = iopubUntilIdle(id);
+            assertTrue(io.stream().anyMatch(m -> m.type().equals("stream")
+                    && m.content().get("text").getAsString().contains("name? ")), "the prompt printed before input_request");
+            Wire.Msg result = io.stream().filter(m -> m.type().equals("execute_result")).findFirst().orElseThrow();
+            assertEquals("Ada/Grace", result.content().getAsJsonObject("data").get("text/plain").getAsString());
+
+            // A client that does not allow stdin gets a clear error, not a hang.
+            send(sh, "execute_request", obj("code", "new java.util.Scanner(System.in).nextLine()", "allow_stdin", false));
+            id = lastHeader.get("msg_id").getAsString();
+            reply = receive(sh);
+            assertEquals("error", reply.content().get("status").getAsString());
+            List<Wire.Msg> io2 = iopubUntilIdle(id);
+            String tb = io2.stream().filter(m -> m.type().equals("error")).findFirst().orElseThrow().content().toString();
+            // Scanner turns the IOException into NoSuchElementException; BufferedReader shows our text.
+            assertTrue(tb.contains("NoSuchElementException"), tb);
+            send(sh, "execute_request", obj("code", "new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine()",
+                    "allow_stdin", false));
+            id = lastHeader.get("msg_id").getAsString();
+            reply = receive(sh);
+            assertEquals("error", reply.content().get("status").getAsString());
+            assertTrue(reply.content().toString().contains("allow_stdin is false"), reply.content().toString());
+            iopubUntilIdle(id);
+
+            // Interrupting a cell that waits for input ends the wait.
+            send(sh, "execute_request", obj("code", "new java.io.BufferedReader(new java.io.InputStreamReader(System.in)).readLine()",
+                    "allow_stdin", true));
+            id = lastHeader.get("msg_id").getAsString();
+            assertEquals("input_request", receive(in).type());
+            assertEquals("ok", request(control, "interrupt_request", new JsonObject()).get("status").getAsString());
+            reply = receive(sh);
+            assertNotNull(reply, "no execute_reply after interrupting a cell waiting for input");
+            assertEquals("error", reply.content().get("status").getAsString());
+            iopubUntilIdle(id);
+        } finally {
+            sh.close();
+            in.close();
+        }
     }
 }

@@ -1,0 +1,103 @@
+package dev.compresso.kernel;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.google.gson.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.zeromq.SocketType;
+import org.zeromq.ZContext;
+import org.zeromq.ZMQ;
+
+/** SIGINT to a kernel in its own JVM stops a tight loop, and the kernel answers afterwards. */
+class KernelSigintTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigintStopsATightLoopInAKernelProcess() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/bin/kill")) || Files.isExecutable(Path.of("/usr/bin/kill")), "no kill command");
+        String key = UUID.randomUUID().toString();
+        int[] ports = new int[5];
+        for (int i = 0; i < 5; i++) {
+            ports[i] = KernelProtocolTest.freePort();
+        }
+        Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3], ports[4],
+                key, "hmac-sha256");
+        Path conn = dir.resolve("kernel.json");
+        Files.writeString(conn, String.format("{\"transport\":\"tcp\",\"ip\":\"127.0.0.1\",\"shell_port\":%d,\"iopub_port\":%d,"
+                + "\"stdin_port\":%d,\"control_port\":%d,\"hb_port\":%d,\"key\":\"%s\",\"signature_scheme\":\"hmac-sha256\"}",
+                ports[0], ports[1], ports[2], ports[3], ports[4], key));
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process kernel = new ProcessBuilder(java, "-Xmx512m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+                Main.class.getName(), "kernel", conn.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("kernel.log").toFile()).start();
+        Wire wire = new Wire(key, "hmac-sha256");
+        try (ZContext ctx = new ZContext()) {
+            ZMQ.Socket shell = ctx.createSocket(SocketType.DEALER);
+            shell.setReceiveTimeOut(30_000);
+            shell.setLinger(0);
+            shell.connect(info.address(info.shellPort()));
+
+            assertEquals("kernel_info_reply", roundTrip(wire, shell, "kernel_info_request", new JsonObject()).type());
+            JsonObject loop = new JsonObject();
+            loop.addProperty("code", "while (true) { }");
+            send(wire, shell, "execute_request", loop);
+            // wait until the loop really runs (the first cell also waits for JShell to start)
+            Thread.sleep(3000);
+            long t0 = System.nanoTime();
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(kernel.pid())).start();
+            assertEquals(0, kill.waitFor());
+            Wire.Msg reply = receive(wire, shell);
+            long ms = (System.nanoTime() - t0) / 1_000_000;
+            assertNotNull(reply, "no execute_reply after SIGINT; log:\n" + Files.readString(dir.resolve("kernel.log")));
+            assertEquals("execute_reply", reply.type());
+            assertEquals("error", reply.content().get("status").getAsString(), reply.content().toString());
+            assertEquals("Interrupted", reply.content().get("ename").getAsString());
+            assertTrue(ms < 1000, "execute_reply came " + ms + " ms after SIGINT");
+            assertTrue(kernel.isAlive(), "SIGINT must not end the kernel");
+
+            JsonObject two = new JsonObject();
+            two.addProperty("code", "1 + 1");
+            Wire.Msg after = roundTrip(wire, shell, "execute_request", two);
+            assertEquals("ok", after.content().get("status").getAsString(), after.content().toString());
+
+            JsonObject shutdown = new JsonObject();
+            shutdown.addProperty("restart", false);
+            ZMQ.Socket control = ctx.createSocket(SocketType.DEALER);
+            control.setReceiveTimeOut(10_000);
+            control.setLinger(0);
+            control.connect(info.address(info.controlPort()));
+            assertEquals("shutdown_reply", roundTrip(wire, control, "shutdown_request", shutdown).type());
+            assertTrue(kernel.waitFor(10, TimeUnit.SECONDS), "the kernel process ends after shutdown_request");
+        } finally {
+            kernel.destroyForcibly();
+        }
+    }
+
+    private static void send(Wire wire, ZMQ.Socket socket, String type, JsonObject content) {
+        wire.send(socket, List.of(), type, null, content, null);
+    }
+
+    private static Wire.Msg receive(Wire wire, ZMQ.Socket socket) throws Wire.BadMessage {
+        List<byte[]> frames = Wire.receive(socket);
+        return frames == null ? null : wire.parse(frames);
+    }
+
+    private static Wire.Msg roundTrip(Wire wire, ZMQ.Socket socket, String type, JsonObject content) throws Wire.BadMessage {
+        send(wire, socket, type, content);
+        Wire.Msg m = receive(wire, socket);
+        assertNotNull(m, "no reply to " + type);
+        return m;
+    }
+}

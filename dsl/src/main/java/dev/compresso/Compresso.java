@@ -237,6 +237,23 @@ public final class Compresso {
         return Charts.save(chart, outputFolder().resolve(name));
     }
 
+    /**
+     * Writes a self-contained HTML report into the output folder as {@code NAME.html}: text, tables,
+     * charts (embedded PNG) and DSL results, in order.
+     *
+     * @param name the file name without extension
+     * @param title the page title
+     * @param parts what to show
+     * @return the file written
+     */
+    public static Path report(String name, String title, Object... parts) {
+        if (name == null || name.isBlank() || name.contains("/") || name.contains("\\")) {
+            throw new IllegalArgumentException(
+                    "report name '" + name + "' must be a plain file name without folders or extension, for example \"report\"");
+        }
+        return dev.compresso.eval.HtmlReport.write(outputFolder().resolve(name + ".html"), title, parts);
+    }
+
     /** The folder charts and reports are written to: {@code compresso.out}, else {@code out/}. */
     public static Path outputFolder() {
         return Path.of(System.getProperty("compresso.out", "out"));

@@ -79,8 +79,9 @@ public final class Structured {
     Map<String, int[]> keptUnits(Network network) {
         if (!network.architecture().isSequential()) {
             throw new IllegalArgumentException(
-                    "structured pruning needs a sequential architecture (zoo models or Architecture.sequential);"
-                            + " '" + network.architecture().name() + "' wraps an arbitrary block");
+                    "structured pruning cannot shrink '" + network.architecture().name() + "': it wraps an arbitrary block."
+                            + " It can shrink " + Selector.PRUNABLE_TYPES + " layers of sequential architectures (zoo models,"
+                            + " Architecture.sequential); use magnitude() pruning for other models");
         }
         List<Layer> layers = network.layers();
         List<String> chosen = selector == null ? null : selector.resolve(network);
@@ -197,8 +198,8 @@ public final class Structured {
         for (Map.Entry<String, Integer> e : newUnits.entrySet()) {
             int index = Integer.parseInt(e.getKey().replaceFirst("^(\\d+).*", "$1")) - 1;
             LayerSpec spec = specs.get(index);
-            if (spec instanceof LayerSpec.Dense) {
-                specs.set(index, new LayerSpec.Dense(e.getValue()));
+            if (spec instanceof LayerSpec.Dense d) {
+                specs.set(index, new LayerSpec.Dense(e.getValue(), d.bias()));
             } else if (spec instanceof LayerSpec.Conv c) {
                 specs.set(index, new LayerSpec.Conv(e.getValue(), c.kernel(), c.stride(), c.padding()));
             }

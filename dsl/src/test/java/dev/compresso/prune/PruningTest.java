@@ -190,6 +190,22 @@ class PruningTest {
     }
 
     @Test
+    void structuredSaysWhichLayersItCanShrink() {
+        dev.compresso.model.Architecture wrapped = new dev.compresso.model.Architecture("with-batchnorm", "", () ->
+                new ai.djl.nn.SequentialBlock().add(ai.djl.nn.core.Linear.builder().setUnits(8).build())
+                        .add(ai.djl.nn.norm.BatchNorm.builder().build())
+                        .add(ai.djl.nn.core.Linear.builder().setUnits(4).build()), new long[] {20}, 4);
+        long before;
+        try (Network n = Network.create(wrapped, 1)) {
+            before = n.nonZeroCount();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> n.shrink(Structured.neurons(0.5)));
+            assertTrue(e.getMessage().contains("can shrink") && e.getMessage().contains("Linear")
+                    && e.getMessage().contains("Conv2d"), e.getMessage());
+            assertEquals(before, n.nonZeroCount(), "the input model is untouched");
+        }
+    }
+
+    @Test
     void sensitivityHasARowPerLayerAndSparsity() {
         Table t = Sensitivity.analyze(trained, DATA, Selector.weights(), 0.0, 0.5, 0.99);
         assertEquals(9, t.rowCount());

@@ -21,8 +21,8 @@ report.addColumns(DoubleColumn.create("han_kept_mnist", new double[] {0.08, 0.09
 System.out.println(report.printAll());
 
 double prunedShare = 1 - (double) report.longColumn("nonzeros").get(3) / report.longColumn("weights").get(3);
-double drop = 100 * (base.evaluation().top1() - pruned.evaluation().top1());
-System.out.printf("weights pruned: %.2f %% (%.1fx fewer); top-1 %.2f %% -> %.2f %% (%.2f pt drop)%n",
+double drop = 100 * (pruned.evaluation().top1() - base.evaluation().top1());
+System.out.printf("weights pruned: %.2f %% (%.1fx fewer); top-1 %.2f %% -> %.2f %% (%+.2f pt vs dense)%n",
         100 * prunedShare, 1 / (1 - prunedShare), 100 * base.evaluation().top1(), 100 * pruned.evaluation().top1(), drop);
 
 // 3. Sensitivity: each layer pruned alone, no fine-tuning.

@@ -5,11 +5,14 @@ import dev.compresso.data.Csv;
 import dev.compresso.data.DataSplit;
 import dev.compresso.data.FashionMnist;
 import dev.compresso.data.Synthetic;
+import dev.compresso.distill.Distillation;
 import dev.compresso.eval.ExperimentLog;
 import dev.compresso.eval.Grid;
 import dev.compresso.eval.Sweep;
 import dev.compresso.model.Network;
+import dev.compresso.lowrank.LowRank;
 import dev.compresso.model.TorchRuntime;
+import dev.compresso.model.TorchScript;
 import dev.compresso.model.Zoo;
 import dev.compresso.prune.LotteryTicket;
 import dev.compresso.prune.Magnitude;
@@ -174,6 +177,36 @@ public final class Compresso {
     /** Reads a packed model file ({@code .cmpr}) back into a runnable model. */
     public static Network load(String file) {
         return PackedModel.load(Path.of(file));
+    }
+
+    // ---------------------------------------------------------------- distillation, low rank, your own models
+
+    /**
+     * Knowledge distillation from a trained teacher (T = 4, α = 0.9 on the soft term):
+     * {@code student.distill(distillFrom(teacher).temperature(4).alpha(0.5), data, epochs(10))}.
+     */
+    public static Distillation distillFrom(Network teacher) {
+        return Distillation.from(teacher);
+    }
+
+    /** Low-rank factorization at rank r of every hidden Linear layer: {@code base.lowRank(rank(32))}. */
+    public static LowRank rank(int r) {
+        return LowRank.rank(r);
+    }
+
+    /** Low-rank factorization keeping this share of the singular-value energy: {@code base.lowRank(energy(0.9))}. */
+    public static LowRank energy(double share) {
+        return LowRank.energy(share);
+    }
+
+    /** A TorchScript model ({@code torch.jit.save}) loaded through DJL's PyTorch engine: {@code torchscript("mlp.pt", 784)}. */
+    public static Network torchscript(String file, long... inputShape) {
+        return TorchScript.load(Path.of(file), inputShape);
+    }
+
+    /** Wraps any DJL block factory as a model: the factory must make a fresh, uninitialized block each call. */
+    public static Network wrap(String name, java.util.function.Supplier<ai.djl.nn.Block> factory, long[] inputShape, int outputs) {
+        return Network.create(new dev.compresso.model.Architecture(name, "wrapped DJL block", factory, inputShape, outputs), DEFAULT_SEED);
     }
 
     // ---------------------------------------------------------------- sweeps

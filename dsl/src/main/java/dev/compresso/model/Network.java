@@ -445,6 +445,24 @@ public final class Network implements AutoCloseable {
         return dev.compresso.store.PackedModel.pack(this, file, dev.compresso.store.PackedFile.Options.defaults());
     }
 
+    /**
+     * Trains a copy of this (student) network on a teacher's soft targets; see {@link
+     * dev.compresso.distill.Distillation}.
+     */
+    public Network distill(dev.compresso.distill.Distillation distillation, DataSplit data, TrainOptions options) {
+        return distillation.apply(this, data, options);
+    }
+
+    /** Like {@link #distill(dev.compresso.distill.Distillation, DataSplit, TrainOptions)} on the teacher's training data. */
+    public Network distill(dev.compresso.distill.Distillation distillation, TrainOptions options) {
+        return distillation.apply(this, options);
+    }
+
+    /** Replaces Linear layers by low-rank pairs from their SVD, then fine-tunes; see {@link dev.compresso.lowrank.LowRank}. */
+    public Network lowRank(dev.compresso.lowrank.LowRank factorization) {
+        return factorization.apply(this);
+    }
+
     /** The data this network was last trained on, or null. Techniques fine-tune and evaluate on it. */
     public DataSplit trainedOn() {
         return p.data();

@@ -19,6 +19,7 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -27,9 +28,10 @@ import java.util.Map;
  * Network#train} calls it on a copy.
  *
  * <p>Per batch: copy the samples into one native array inside a batch-scoped manager, forward,
- * softmax cross-entropy, backward, one optimizer update per parameter (DJL's PyTorch updates zero
- * the gradient), then re-apply the network's constraints. Closing the batch manager frees every
- * temporary, so native memory stays flat across epochs.
+ * softmax cross-entropy (or the options' {@link BatchLoss}, given the batch's sample indices),
+ * backward, one optimizer update per parameter (DJL's PyTorch updates zero the gradient), then
+ * re-apply the network's constraints. Closing the batch manager frees every temporary, so native
+ * memory stays flat across epochs.
  *
  * <p>Per-batch overhead matters at this model size (a LeNet-300-100 step is ~2 ms of arithmetic), so
  * the batch tensors wrap two direct buffers allocated once per run instead of a fresh copy per
@@ -62,6 +64,10 @@ public final class Fit {
         List<Constraint> constraints = net.constraints();
         Optimizer optimizer = options.newOptimizer();
         Loss loss = Loss.softmaxCrossEntropyLoss();
+        BatchLoss custom = options.loss();
+        if (custom != null) {
+            custom.begin(train);
+        }
         ParameterStore store = new ParameterStore(root, false);
         Progress.Listener listener = options.listener();
         String task = "train " + net.name();
@@ -104,7 +110,9 @@ public final class Fit {
                     NDArray out;
                     try (GradientCollector collector = engine.newGradientCollector()) {
                         out = block.forward(store, new NDList(x), true).singletonOrThrow();
-                        NDArray l = loss.evaluate(new NDList(y), new NDList(out));
+                        NDArray l = custom == null
+                                ? loss.evaluate(new NDList(y), new NDList(out))
+                                : custom.loss(Arrays.copyOfRange(order, from, to), out, y);
                         collector.backward(l);
                     }
                     // The same mean softmax cross-entropy and top-1 as the loss tensor and an

@@ -31,10 +31,17 @@ public final class TrainOptions {
     private final Progress.Listener listener;
     private final ExperimentLog log;
     private final boolean evaluateEachEpoch;
+    private final BatchLoss loss;
 
     private TrainOptions(
             int epochs, int batchSize, String optimizer, double learningRate, long seed,
             Progress.Listener listener, ExperimentLog log, boolean evaluateEachEpoch) {
+        this(epochs, batchSize, optimizer, learningRate, seed, listener, log, evaluateEachEpoch, null);
+    }
+
+    private TrainOptions(
+            int epochs, int batchSize, String optimizer, double learningRate, long seed,
+            Progress.Listener listener, ExperimentLog log, boolean evaluateEachEpoch, BatchLoss loss) {
         this.epochs = epochs;
         this.batchSize = batchSize;
         this.optimizer = optimizer;
@@ -43,6 +50,7 @@ public final class TrainOptions {
         this.listener = listener;
         this.log = log;
         this.evaluateEachEpoch = evaluateEachEpoch;
+        this.loss = loss;
     }
 
     /**
@@ -64,7 +72,7 @@ public final class TrainOptions {
 
     /** The same options with {@code n} epochs (≥ 1). */
     public TrainOptions withEpochs(int n) {
-        return new TrainOptions(checkEpochs(n), batchSize, optimizer, learningRate, seed, listener, log, evaluateEachEpoch);
+        return new TrainOptions(checkEpochs(n), batchSize, optimizer, learningRate, seed, listener, log, evaluateEachEpoch, loss);
     }
 
     /** The same options with another batch size (≥ 1). */
@@ -72,7 +80,7 @@ public final class TrainOptions {
         if (size < 1) {
             throw new IllegalArgumentException("batchSize=" + size + " must be ≥ 1; for example batchSize(128)");
         }
-        return new TrainOptions(epochs, size, optimizer, learningRate, seed, listener, log, evaluateEachEpoch);
+        return new TrainOptions(epochs, size, optimizer, learningRate, seed, listener, log, evaluateEachEpoch, loss);
     }
 
     /** The same options with another optimizer: {@code adam}, {@code sgd} or {@code momentum} (SGD with momentum 0.9). */
@@ -82,7 +90,7 @@ public final class TrainOptions {
             throw new IllegalArgumentException(
                     "optimizer '" + name + "' is not known; use one of " + OPTIMIZERS);
         }
-        return new TrainOptions(epochs, batchSize, key, learningRate, seed, listener, log, evaluateEachEpoch);
+        return new TrainOptions(epochs, batchSize, key, learningRate, seed, listener, log, evaluateEachEpoch, loss);
     }
 
     /** The same options with another learning rate (finite, > 0). */
@@ -90,17 +98,17 @@ public final class TrainOptions {
         if (!(lr > 0) || Double.isInfinite(lr)) {
             throw new IllegalArgumentException("learningRate=" + lr + " must be finite and > 0; for example 1e-3");
         }
-        return new TrainOptions(epochs, batchSize, optimizer, lr, seed, listener, log, evaluateEachEpoch);
+        return new TrainOptions(epochs, batchSize, optimizer, lr, seed, listener, log, evaluateEachEpoch, loss);
     }
 
     /** The same options with another seed for shuffling and any randomness in training. */
     public TrainOptions seed(long newSeed) {
-        return new TrainOptions(epochs, batchSize, optimizer, learningRate, newSeed, listener, log, evaluateEachEpoch);
+        return new TrainOptions(epochs, batchSize, optimizer, learningRate, newSeed, listener, log, evaluateEachEpoch, loss);
     }
 
     /** The same options reporting progress to {@code l} instead of the default renderer. */
     public TrainOptions listener(Progress.Listener l) {
-        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, l, log, evaluateEachEpoch);
+        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, l, log, evaluateEachEpoch, loss);
     }
 
     /** The same options with no progress reports. */
@@ -110,12 +118,28 @@ public final class TrainOptions {
 
     /** The same options recording results in {@code target} instead of the session log. */
     public TrainOptions log(ExperimentLog target) {
-        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, listener, target, evaluateEachEpoch);
+        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, listener, target, evaluateEachEpoch, loss);
     }
 
     /** The same options with or without a test pass after each epoch (on by default; it feeds the curves). */
     public TrainOptions evaluateEachEpoch(boolean on) {
-        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, listener, log, on);
+        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, listener, log, on, loss);
+    }
+
+    /**
+     * The same options training on {@code batchLoss} instead of softmax cross-entropy on the labels,
+     * for example a distillation loss. Null restores cross-entropy.
+     *
+     * @param batchLoss the loss of one batch, given the batch's sample indices, logits and labels
+     * @return the changed copy
+     */
+    public TrainOptions loss(BatchLoss batchLoss) {
+        return new TrainOptions(epochs, batchSize, optimizer, learningRate, seed, listener, log, evaluateEachEpoch, batchLoss);
+    }
+
+    /** The custom training loss, or null for softmax cross-entropy on the labels. */
+    public BatchLoss loss() {
+        return loss;
     }
 
     /** Number of epochs. */
@@ -181,7 +205,8 @@ public final class TrainOptions {
 
     /** The options as the technique chain shows them. */
     public String describe() {
-        return "epochs=" + epochs + ", " + optimizer + ", lr=" + learningRate + ", batch=" + batchSize + ", seed=" + seed;
+        return "epochs=" + epochs + ", " + optimizer + ", lr=" + learningRate + ", batch=" + batchSize + ", seed=" + seed
+                + (loss == null ? "" : ", loss=" + loss.describe());
     }
 
     @Override

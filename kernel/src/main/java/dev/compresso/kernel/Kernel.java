@@ -62,6 +62,8 @@ final class Kernel {
     private InputStream originalIn;
     private final StdinStream stdinStream = new StdinStream();
     private int executionCount;
+    /** Set when a cell failed with stop_on_error: execute requests already queued are aborted. */
+    private boolean abortQueued;
     private PrintStream originalOut;
     private PrintStream originalErr;
 
@@ -174,6 +176,41 @@ final class Kernel {
                 continue;
             }
             handle(socket, channel, msg);
+            if (abortQueued) {
+                abortQueued = false;
+                abortQueuedExecutes(socket, channel);
+            }
+        }
+    }
+
+    /**
+     * After a failed cell with {@code stop_on_error} (the default), answers every execute request
+     * that is already waiting with status {@code aborted}, as ipykernel does, so "Run All" stops at
+     * the first error. Other requests waiting meanwhile are handled normally.
+     */
+    private void abortQueuedExecutes(ZMQ.Socket socket, String channel) {
+        while (running) {
+            List<byte[]> frames = Wire.receiveNow(socket);
+            if (frames == null) {
+                return;
+            }
+            Wire.Msg msg;
+            try {
+                msg = wire.parse(frames);
+            } catch (Wire.BadMessage e) {
+                LOG.warn("{}: dropped a message: {}", channel, e.getMessage());
+                continue;
+            }
+            if (!msg.type().equals("execute_request")) {
+                handle(socket, channel, msg);
+                continue;
+            }
+            publishStatus("busy", msg.header());
+            JsonObject aborted = new JsonObject();
+            aborted.addProperty("status", "aborted");
+            aborted.add("execution_count", com.google.gson.JsonNull.INSTANCE);
+            wire.send(socket, msg.ids(), "execute_reply", msg.header(), aborted, null);
+            publishStatus("idle", msg.header());
         }
     }
 
@@ -491,6 +528,7 @@ final class Kernel {
             return reply;
         }
         CellError e = outcome.error();
+        abortQueued = !req.has("stop_on_error") || req.get("stop_on_error").getAsBoolean();
         JsonObject err = new JsonObject();
         err.addProperty("ename", e.ename());
         err.addProperty("evalue", e.evalue());

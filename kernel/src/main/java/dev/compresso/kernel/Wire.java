@@ -143,6 +143,20 @@ final class Wire {
     }
 
     /** Receives one multipart message, or null after {@code socket}'s receive timeout. */
+    /** The next message if one is already waiting, else null, without blocking. */
+    static List<byte[]> receiveNow(ZMQ.Socket socket) {
+        byte[] first = socket.recv(ZMQ.DONTWAIT);
+        if (first == null) {
+            return null;
+        }
+        List<byte[]> frames = new ArrayList<>();
+        frames.add(first);
+        while (socket.hasReceiveMore()) {
+            frames.add(socket.recv());
+        }
+        return frames;
+    }
+
     static List<byte[]> receive(ZMQ.Socket socket) {
         byte[] first = socket.recv();
         if (first == null) {

@@ -172,6 +172,37 @@ class KernelProtocolTest {
     }
 
     @Test
+    void aFailedCellAbortsTheExecuteRequestsQueuedBehindIt() throws Exception {
+        // "Run All": three cells sent at once; the first fails, so the other two are aborted
+        send(shell, "execute_request", obj("code", "Thread.sleep(300); throw new IllegalStateException(\"boom\");",
+                "silent", false, "store_history", true));
+        String failing = lastHeader.get("msg_id").getAsString();
+        send(shell, "execute_request", obj("code", "int shouldNotRun = 1;", "silent", false, "store_history", true));
+        String second = lastHeader.get("msg_id").getAsString();
+        send(shell, "execute_request", obj("code", "2 + 2", "silent", false, "store_history", true, "stop_on_error", true));
+        String third = lastHeader.get("msg_id").getAsString();
+        java.util.Map<String, String> status = new java.util.HashMap<>();
+        for (int i = 0; i < 3; i++) {
+            Wire.Msg reply = receive(shell);
+            assertNotNull(reply, "no reply " + i);
+            status.put(reply.parent().get("msg_id").getAsString(), reply.content().get("status").getAsString());
+        }
+        assertEquals("error", status.get(failing));
+        assertEquals("aborted", status.get(second));
+        assertEquals("aborted", status.get(third));
+        // the aborted cell did not run, and the kernel carries on
+        List<Wire.Msg> io = new ArrayList<>();
+        assertEquals("error", execute("shouldNotRun", io).get("status").getAsString());
+        // with stop_on_error false, the next queued cell runs
+        send(shell, "execute_request", obj("code", "throw new RuntimeException();", "silent", false, "stop_on_error", false));
+        send(shell, "execute_request", obj("code", "int ranAnyway = 3;", "silent", false));
+        Wire.Msg first = receive(shell);
+        Wire.Msg next = receive(shell);
+        assertEquals("error", first.content().get("status").getAsString());
+        assertEquals("ok", next.content().get("status").getAsString());
+    }
+
+    @Test
     void heartbeatEchoes() {
         hb.send("ping");
         assertEquals("ping", hb.recvStr());

@@ -5,12 +5,13 @@
 #   bench/run.sh engine [runs]             engine load time in fresh JVMs
 #   bench/run.sh accuracy [epochs]         test top-1 of LeNet-300-100 after 10 epochs
 #   bench/run.sh pruning [rounds] [epochRounds]  structured-pruning latency and masked fine-tuning overhead
+#   bench/run.sh pack [runs] [warmup] [fresh]  pack (k-means + Huffman + write) and load times of LeNet-300-100
 #   bench/run.sh profile [wrap|direct]     per-batch phase timings of a Fit-like loop (diagnostic)
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|demo [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo [args]}"
 shift
 
 build() {
@@ -49,7 +50,13 @@ case "$name" in
     COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.AccuracyBench "${1:-10}" ;;
   pruning)
     build
-    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PruningBench "${1:-7}" "${2:-3}" ;;
+    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PruningBench "${1:-7}" "${2:-5}" ;;
+  pack)
+    build
+    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PackBench "${1:-21}" "${2:-5}"
+    for i in $(seq "${3:-3}"); do  # the file the run above wrote, loaded in fresh JVMs
+      COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PackBench fresh "$here/target/pack-bench/lenet300100.cmpr"
+    done ;;
   profile)
     build
     COMPRESSO_THREADS=1 jvm dev.compresso.bench.FitProfile "${1:-wrap}" ;;
@@ -63,5 +70,5 @@ case "$name" in
     else
       for i in $(seq "$runs"); do /usr/bin/time -f "run $i: %e s wall, %M KiB max RSS" ./compresso demo >/dev/null; done
     fi ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy or demo" >&2; exit 2 ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile or demo" >&2; exit 2 ;;
 esac

@@ -38,12 +38,14 @@ public final class Sweep {
 
     private final Grid grid;
     private final Table runs;
+    private final Table failures;
     private final boolean interrupted;
     private final int planned;
 
-    private Sweep(Grid grid, Table runs, boolean interrupted, int planned) {
+    private Sweep(Grid grid, Table runs, Table failures, boolean interrupted, int planned) {
         this.grid = grid;
         this.runs = runs;
+        this.failures = failures;
         this.interrupted = interrupted;
         this.planned = planned;
     }
@@ -74,6 +76,7 @@ public final class Sweep {
             }
         }
         Table table = emptyRuns(grid.names());
+        Table failed = Table.create("failed configurations", StringColumn.create("run"), StringColumn.create("error"));
         boolean stopped = false;
         int i = 0;
         for (Grid.Params p : all) {
@@ -90,6 +93,12 @@ public final class Sweep {
             } catch (TrainingInterruptedException e) {
                 stopped = true;
                 break;
+            } catch (RuntimeException e) {
+                // one configuration that cannot run (say, more centroids than weights) does not end the sweep
+                System.out.printf(Locale.ROOT, "sweep %d/%d: %s failed, continuing: %s%n", i, all.size(), p.label(), e.getMessage());
+                failed.stringColumn("run").append(p.label());
+                failed.stringColumn("error").append(String.valueOf(e.getMessage()));
+                continue;
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             Network net;
@@ -127,7 +136,7 @@ public final class Sweep {
         if (stopped) {
             System.out.printf(Locale.ROOT, "sweep interrupted after %d of %d runs; the finished rows are kept%n", table.rowCount(), all.size());
         }
-        return new Sweep(grid, table, stopped, all.size());
+        return new Sweep(grid, table, failed, stopped, all.size());
     }
 
     private static String configLabel(Grid grid, Grid.Params p) {
@@ -157,6 +166,11 @@ public final class Sweep {
     /** One row per finished run: the parameters, seed, top-1, bytes, non-zeros and seconds. */
     public Table runs() {
         return runs.copy();
+    }
+
+    /** The runs whose recipe threw, with the error: they are skipped, not fatal. */
+    public Table failures() {
+        return failures.copy();
     }
 
     /** True if the sweep was interrupted before all runs finished. */
@@ -257,7 +271,8 @@ public final class Sweep {
     @Override
     public String toString() {
         return (interrupted ? "sweep (interrupted: " + runs.rowCount() + " of " + planned + " runs)\n"
-                : "sweep of " + grid + ", " + runs.rowCount() + " runs\n") + summary().printAll() + "\n" + pareto().printAll();
+                : "sweep of " + grid + ", " + runs.rowCount() + " runs\n") + summary().printAll() + "\n" + pareto().printAll()
+                + (failures.rowCount() == 0 ? "" : "\n" + failures.printAll());
     }
 
     /** The summary and the frontier as HTML tables. */

@@ -63,6 +63,8 @@ public final class Sensitivity {
                 }
             }
         }
+        top1.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.percent(2));
+        loss.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.fixedWithGrouping(4));
         return Table.create("sensitivity of " + network.name(), param, sparsity, top1, loss);
     }
 

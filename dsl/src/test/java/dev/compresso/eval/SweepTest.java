@@ -115,6 +115,18 @@ class SweepTest {
     }
 
     @Test
+    void aConfigurationThatFailsIsSkippedAndReported() {
+        Sweep s = Sweep.run(Grid.of("bits", 1, 9, 2), new long[0],
+                p -> base.prune(Magnitude.magnitude().sparsity(0.9)).share(WeightSharing.kmeans().bits(p.getInt("bits"))));
+        assertEquals(2, s.runs().rowCount());
+        Table failed = s.failures();
+        assertEquals(1, failed.rowCount());
+        assertEquals("bits=9", failed.stringColumn("run").get(0));
+        assertTrue(failed.stringColumn("error").get(0).contains("larger than"), failed.print());
+        assertTrue(s.toString().contains("failed configurations"));
+    }
+
+    @Test
     void aRecipeReturningSomethingElseSaysWhatToReturn() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> Sweep.run(Grid.of("x", 1), new long[0], p -> "oops"));

@@ -514,7 +514,9 @@ final class Kernel {
             stdinStream.discard();
         }
         if (outcome.ok()) {
-            if (outcome.hasValue() && !silent && !(outcome.value() instanceof DisplayId)) {
+            // System.out.printf(...) returns the stream itself: a statement, not a value to show
+            if (outcome.hasValue() && !silent && !(outcome.value() instanceof DisplayId)
+                    && !(outcome.value() instanceof java.io.PrintStream)) {
                 JsonObject r = new JsonObject();
                 r.addProperty("execution_count", count);
                 r.add("data", NotebookRunner.data(Renderers.bundle(outcome.value())));

@@ -1,0 +1,230 @@
+#!/usr/bin/python3
+"""Re-executes every notebook through the real Compresso kernel and checks it against its committed copy.
+
+Run it from anywhere with Debian's Python (it needs jupyter-nbconvert from Debian's packages):
+
+    /usr/bin/python3 notebooks/check.py                     # all notebooks, both ways
+    /usr/bin/python3 notebooks/check.py 00-tour 05          # only notebooks whose name starts so
+    /usr/bin/python3 notebooks/check.py --mode run          # only ./compresso run (or: --mode nbconvert)
+
+For each notebooks/NN-*.ipynb it
+  1. reads the committed copy: it must have outputs, no error output, and key numbers;
+  2. executes a temporary copy with `jupyter nbconvert --execute` through the `compresso` kernelspec
+     (installed into a temporary prefix), and another copy with `./compresso run` (the headless
+     runner); the committed notebooks are never written;
+  3. fails on any cell error, on a run longer than --limit seconds (default 180, the budget of one
+     notebook on 2 cores), and on any key number that moved: a key number is a printed line
+         KEY name = value unit
+     (each notebook's last code cell prints them); values in % must agree within ±0.2 points, others
+     within 0.2 % of the committed value; a missing or extra key fails too.
+
+It prints one line per execution (notebook, runner, seconds, keys) and exits 1 if anything failed.
+Notebooks set their own seed and thread count (threads(1)); COMPRESSO_THREADS=1 is exported to match.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+KEY = re.compile(r"^KEY (\S+) = (-?[0-9]+(?:\.[0-9]+)?) (\S+)\s*$")
+JUPYTER = "/usr/bin/jupyter"
+
+
+def cells_text(nb):
+    """Yields (cell index, output) for every output of every code cell."""
+    for i, cell in enumerate(nb.get("cells", [])):
+        if cell.get("cell_type") == "code":
+            for out in cell.get("outputs", []):
+                yield i, out
+
+
+def text_of(out):
+    t = out.get("text", "")
+    return "".join(t) if isinstance(t, list) else t
+
+
+def keys_of(nb):
+    keys = {}
+    for _, out in cells_text(nb):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            for line in text_of(out).splitlines():
+                m = KEY.match(line.strip())
+                if m:
+                    keys[m.group(1)] = (float(m.group(2)), m.group(3))
+    return keys
+
+
+def errors_of(nb):
+    errs = []
+    for i, out in cells_text(nb):
+        if out.get("output_type") == "error":
+            errs.append("cell %d: %s: %s" % (i + 1, out.get("ename"), out.get("evalue")))
+    return errs
+
+
+def unexecuted(nb):
+    return [i + 1 for i, c in enumerate(nb.get("cells", []))
+            if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip() and c.get("execution_count") is None]
+
+
+def compare(ref, new, tol_pt, tol_rel):
+    """Problems between the committed key numbers and a fresh run's; empty when they agree."""
+    problems = []
+    for name in sorted(set(ref) | set(new)):
+        if name not in new:
+            problems.append("key %s missing from the fresh run" % name)
+            continue
+        if name not in ref:
+            problems.append("key %s is new (not in the committed notebook)" % name)
+            continue
+        (a, unit), (b, unit_b) = ref[name], new[name]
+        if unit != unit_b:
+            problems.append("key %s: unit %s, was %s" % (name, unit_b, unit))
+        elif unit == "%":
+            if abs(a - b) > tol_pt + 1e-9:
+                problems.append("key %s = %.2f %%, committed %.2f %% (moved %.2f pt > %.2f pt)" % (name, b, a, b - a, tol_pt))
+        elif abs(a - b) > tol_rel * max(abs(a), 1e-12) + 1e-9:
+            problems.append("key %s = %g %s, committed %g (moved more than %.1f %%)" % (name, b, unit, a, 100 * tol_rel))
+    return problems
+
+
+def execute(name, mode, work, env, limit):
+    """Executes a temporary copy of notebooks/NAME.ipynb; returns (seconds, notebook or None, log tail)."""
+    folder = os.path.join(work, mode)
+    os.makedirs(folder, exist_ok=True)
+    copy = os.path.join(folder, name + ".ipynb")
+    shutil.copyfile(os.path.join(HERE, name + ".ipynb"), copy)
+    if mode == "nbconvert":
+        cmd = [JUPYTER, "nbconvert", "--execute", "--to", "notebook", "--inplace",
+               "--ExecutePreprocessor.kernel_name=compresso",
+               "--ExecutePreprocessor.timeout=%d" % (3 * limit),
+               "--ExecutePreprocessor.startup_timeout=300", copy]
+    else:
+        cmd = [os.path.join(ROOT, "compresso"), "run", copy, "--out", os.path.join(folder, "out-" + name)]
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(cmd, cwd=folder, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, timeout=4 * limit)
+        rc, log = p.returncode, p.stdout
+    except subprocess.TimeoutExpired as e:
+        rc, log = -1, (e.stdout or "") if isinstance(e.stdout, str) else ""
+        log += "\nkilled after %d s" % (4 * limit)
+    seconds = time.monotonic() - t0
+    nb = None
+    try:
+        with open(copy, encoding="utf-8") as f:
+            nb = json.load(f)
+    except (OSError, ValueError) as e:
+        log += "\ncannot read the executed copy: %s" % e
+    tail = "\n".join(log.strip().splitlines()[-15:])
+    return seconds, nb, rc, tail
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("only", nargs="*", help="notebook name prefixes (default: all)")
+    ap.add_argument("--mode", choices=["both", "nbconvert", "run"], default="both")
+    ap.add_argument("--limit", type=float, default=180, help="seconds allowed per notebook execution (default 180)")
+    ap.add_argument("--tol-pt", type=float, default=0.2, help="allowed move of a %% key, in points (default 0.2)")
+    ap.add_argument("--tol-rel", type=float, default=0.002, help="allowed relative move of other keys (default 0.002)")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="executions at once (default 1; 2 halves the wall time on 2 cores but slows each run)")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folder with the executed copies")
+    args = ap.parse_args()
+
+    names = sorted(f[:-6] for f in os.listdir(HERE) if f.endswith(".ipynb") and re.match(r"\d\d-", f))
+    if args.only:
+        names = [n for n in names if any(n.startswith(o) for o in args.only)]
+    if not names:
+        print("check.py: no notebooks selected in %s" % HERE)
+        return 1
+    if args.mode != "run" and not os.access(JUPYTER, os.X_OK):
+        print("check.py: %s not found; install Debian's jupyter-nbconvert and python3-nbclient (.ci/deps does)" % JUPYTER)
+        return 1
+
+    failures = []
+    committed = {}
+    for n in names:
+        with open(os.path.join(HERE, n + ".ipynb"), encoding="utf-8") as f:
+            nb = json.load(f)
+        keys = keys_of(nb)
+        committed[n] = keys
+        for e in errors_of(nb):
+            failures.append("%s (committed): error output in %s" % (n, e))
+        if unexecuted(nb):
+            failures.append("%s (committed): code cells without outputs/execution count: %s; commit it executed"
+                            % (n, unexecuted(nb)))
+        if not keys:
+            failures.append("%s (committed): no KEY lines; print the key numbers in the last cell" % n)
+
+    work = tempfile.mkdtemp(prefix="compresso-notebooks-")
+    env = dict(os.environ)
+    env["COMPRESSO_THREADS"] = "1"  # the notebooks call threads(1) themselves; keep the engine's default the same
+    env["JUPYTER_PATH"] = os.path.join(work, "jupyter", "share", "jupyter")
+    env.pop("JUPYTER_DATA_DIR", None)
+    # Installs the kernelspec into a private prefix; this also builds the project if needed (not timed).
+    p = subprocess.run([os.path.join(ROOT, "compresso"), "install", "--prefix", os.path.join(work, "jupyter")],
+                       cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if p.returncode != 0:
+        print(p.stdout)
+        print("check.py: ./compresso install failed")
+        return 1
+
+    modes = ["nbconvert", "run"] if args.mode == "both" else [args.mode]
+    jobs = [(n, m) for n in names for m in modes]
+    print("check.py: %d executions (%s) of %d notebooks, limit %.0f s each, in %s"
+          % (len(jobs), " + ".join(modes), len(names), args.limit, work), flush=True)
+    t_all = time.monotonic()
+
+    def one(job):
+        n, m = job
+        seconds, nb, rc, tail = execute(n, m, work, env, args.limit)
+        problems = []
+        if nb is None:
+            problems.append("no executed notebook")
+        else:
+            problems += ["cell error: " + e for e in errors_of(nb)]
+            problems += compare(committed[n], keys_of(nb), args.tol_pt, args.tol_rel)
+        if rc != 0 and not any(p.startswith("cell error") for p in problems):
+            problems.append("%s exited with %d" % (m, rc))
+        if seconds > args.limit:
+            problems.append("took %.0f s > %.0f s" % (seconds, args.limit))
+        status = "ok" if not problems else "FAIL"
+        print("%-22s %-9s %6.1f s  %2d keys  %s" % (n, m, seconds, len(committed[n]), status), flush=True)
+        for pr in problems:
+            print("    " + pr, flush=True)
+        if problems and rc != 0:
+            print("    last lines of the %s log:\n      %s" % (m, tail.replace("\n", "\n      ")), flush=True)
+        return [("%s (%s): %s" % (n, m, pr)) for pr in problems], seconds
+
+    with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        results = list(pool.map(one, jobs))
+    for probs, _ in results:
+        failures += probs
+    total = sum(s for _, s in results)
+    print("check.py: executions took %.0f s in all, %.0f s wall" % (total, time.monotonic() - t_all))
+
+    if args.keep:
+        print("check.py: executed copies kept in %s" % work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+    if failures:
+        print("check.py: %d problem(s):" % len(failures))
+        for f in failures:
+            print("  " + f)
+        return 1
+    print("check.py: all %d notebooks ok" % len(names))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,14 +1,7 @@
 package dev.compresso.eval;
 
 import dev.compresso.model.Network;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Locale;
 import tech.tablesaw.api.DoubleColumn;
@@ -174,27 +167,7 @@ public final class ExperimentLog {
      * @return the file
      */
     public Path writeCsv(Path file) {
-        Path target = file.toAbsolutePath();
-        try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
-            try {
-                try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
-                    w.write(toCsv());
-                }
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the log to " + target + ": " + e.getMessage()
-                    + "; check that the folder is writable", e);
-        }
+        return HtmlReport.writeAtomically(file, toCsv(), "the log");
     }
 
     /** The log as a text table. */

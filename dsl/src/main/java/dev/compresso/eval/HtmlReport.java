@@ -41,25 +41,7 @@ public final class HtmlReport {
             html.append(render(part)).append('\n');
         }
         html.append("</body></html>\n");
-        Path target = file.toAbsolutePath();
-        try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
-            try {
-                Files.writeString(tmp, html, StandardCharsets.UTF_8);
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the report " + target + ": " + e.getMessage()
-                    + "; check that the folder is writable", e);
-        }
-        return target;
+        return writeAtomically(file, html.toString(), "the report");
     }
 
     static String render(Object part) {
@@ -73,19 +55,7 @@ public final class HtmlReport {
             return "<img alt=\"chart\" src=\"data:image/png;base64," + Base64.getEncoder().encodeToString(Charts.png(chart)) + "\">";
         }
         if (part instanceof Table table) {
-            StringBuilder sb = new StringBuilder("<table><caption>").append(esc(table.name())).append("</caption><tr>");
-            for (String c : table.columnNames()) {
-                sb.append("<th>").append(esc(c)).append("</th>");
-            }
-            sb.append("</tr>");
-            for (int r = 0; r < table.rowCount(); r++) {
-                sb.append("<tr>");
-                for (int c = 0; c < table.columnCount(); c++) {
-                    sb.append("<td>").append(esc(table.getString(r, c))).append("</td>");
-                }
-                sb.append("</tr>");
-            }
-            return sb.append("</table>").toString();
+            return table(table);
         }
         try {
             Method toHtml = part.getClass().getMethod("toHtml");
@@ -98,7 +68,61 @@ public final class HtmlReport {
         return "<pre>" + esc(String.valueOf(part)) + "</pre>";
     }
 
-    static String esc(String s) {
+    /**
+     * A Tablesaw table as an HTML table with its name as caption, cells as the table prints them.
+     *
+     * @param table any table
+     * @return the HTML
+     */
+    public static String table(Table table) {
+        StringBuilder sb = new StringBuilder("<table><caption>").append(esc(table.name())).append("</caption><tr>");
+        for (String c : table.columnNames()) {
+            sb.append("<th>").append(esc(c)).append("</th>");
+        }
+        sb.append("</tr>");
+        for (int r = 0; r < table.rowCount(); r++) {
+            sb.append("<tr>");
+            for (int c = 0; c < table.columnCount(); c++) {
+                sb.append("<td>").append(esc(table.getString(r, c))).append("</td>");
+            }
+            sb.append("</tr>");
+        }
+        return sb.append("</table>").toString();
+    }
+
+    /**
+     * Writes text to a file atomically: a temporary file in the same folder, then a rename, so a
+     * failed write never leaves a half-written file. The folder is created.
+     *
+     * @param file the target
+     * @param text the content, written as UTF-8
+     * @param what what the file is, for the error message, for example {@code "the log"}
+     * @return the absolute target path
+     */
+    public static Path writeAtomically(Path file, String text, String what) {
+        Path target = file.toAbsolutePath();
+        try {
+            Files.createDirectories(target.getParent());
+            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
+            try {
+                Files.writeString(tmp, text, StandardCharsets.UTF_8);
+                try {
+                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                } catch (AtomicMoveNotSupportedException e) {
+                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+            return target;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + what + " to " + target + ": " + e.getMessage()
+                    + "; check that the folder is writable", e);
+        }
+    }
+
+    /** Escapes text for HTML. */
+    public static String esc(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;");
     }
 }

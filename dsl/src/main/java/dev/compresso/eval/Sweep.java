@@ -282,18 +282,6 @@ public final class Sweep {
     }
 
     private static String html(Table t) {
-        StringBuilder sb = new StringBuilder("<table><tr>");
-        for (String c : t.columnNames()) {
-            sb.append("<th>").append(c).append("</th>");
-        }
-        sb.append("</tr>");
-        for (int r = 0; r < t.rowCount(); r++) {
-            sb.append("<tr>");
-            for (int c = 0; c < t.columnCount(); c++) {
-                sb.append("<td>").append(t.getString(r, c)).append("</td>");
-            }
-            sb.append("</tr>");
-        }
-        return sb.append("</table>").toString();
+        return HtmlReport.table(t);
     }
 }

@@ -312,21 +312,9 @@ public final class PackedModel {
 
     /** The summary line and the breakdown as HTML. */
     public String toHtml() {
-        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
-                "<div class=\"compresso-packed\"><b>%s</b>: %,d bytes, %.1fx smaller than %,d dense fp32 bytes<table><tr>",
-                file.getFileName(), bytes, ratio(), denseBytes));
-        Table t = breakdown();
-        for (String c : t.columnNames()) {
-            sb.append("<th>").append(c).append("</th>");
-        }
-        sb.append("</tr>");
-        for (int r = 0; r < t.rowCount(); r++) {
-            sb.append("<tr>");
-            for (int c = 0; c < t.columnCount(); c++) {
-                sb.append("<td>").append(t.column(c).getString(r)).append("</td>");
-            }
-            sb.append("</tr>");
-        }
-        return sb.append("</table></div>").toString();
+        return String.format(Locale.ROOT,
+                "<div class=\"compresso-packed\"><b>%s</b>: %,d bytes, %.1fx smaller than %,d dense fp32 bytes%s</div>",
+                dev.compresso.eval.HtmlReport.esc(file.getFileName().toString()), bytes, ratio(), denseBytes,
+                dev.compresso.eval.HtmlReport.table(breakdown()));
     }
 }

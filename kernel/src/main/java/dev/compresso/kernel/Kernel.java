@@ -165,14 +165,8 @@ final class Kernel {
                 }
                 continue;
             }
-            if (frames == null) {
-                continue;
-            }
-            Wire.Msg msg;
-            try {
-                msg = wire.parse(frames);
-            } catch (Wire.BadMessage e) {
-                LOG.warn("{}: dropped a message: {}", channel, e.getMessage());
+            Wire.Msg msg = parseOrDrop(frames, channel);
+            if (msg == null) {
                 continue;
             }
             handle(socket, channel, msg);
@@ -180,6 +174,19 @@ final class Kernel {
                 abortQueued = false;
                 abortQueuedExecutes(socket, channel);
             }
+        }
+    }
+
+    /** The parsed message, or null (logged) if it is forged or malformed, or there were no frames. */
+    private Wire.Msg parseOrDrop(List<byte[]> frames, String channel) {
+        if (frames == null) {
+            return null;
+        }
+        try {
+            return wire.parse(frames);
+        } catch (Wire.BadMessage e) {
+            LOG.warn("{}: dropped a message: {}", channel, e.getMessage());
+            return null;
         }
     }
 
@@ -194,11 +201,8 @@ final class Kernel {
             if (frames == null) {
                 return;
             }
-            Wire.Msg msg;
-            try {
-                msg = wire.parse(frames);
-            } catch (Wire.BadMessage e) {
-                LOG.warn("{}: dropped a message: {}", channel, e.getMessage());
+            Wire.Msg msg = parseOrDrop(frames, channel);
+            if (msg == null) {
                 continue;
             }
             if (!msg.type().equals("execute_request")) {

@@ -145,20 +145,15 @@ final class Wire {
     /** Receives one multipart message, or null after {@code socket}'s receive timeout. */
     /** The next message if one is already waiting, else null, without blocking. */
     static List<byte[]> receiveNow(ZMQ.Socket socket) {
-        byte[] first = socket.recv(ZMQ.DONTWAIT);
-        if (first == null) {
-            return null;
-        }
-        List<byte[]> frames = new ArrayList<>();
-        frames.add(first);
-        while (socket.hasReceiveMore()) {
-            frames.add(socket.recv());
-        }
-        return frames;
+        return frames(socket, socket.recv(ZMQ.DONTWAIT));
     }
 
     static List<byte[]> receive(ZMQ.Socket socket) {
-        byte[] first = socket.recv();
+        return frames(socket, socket.recv());
+    }
+
+    /** The first frame and the rest of its message, or null if there was no first frame. */
+    private static List<byte[]> frames(ZMQ.Socket socket, byte[] first) {
         if (first == null) {
             return null;
         }

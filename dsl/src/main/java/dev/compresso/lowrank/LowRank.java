@@ -273,10 +273,6 @@ public final class LowRank {
             result.close();
             result = tuned;
         }
-        if (network.trainedOn() != null) {
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(result);
-        }
-        return result;
+        return result.evaluatedLike(network, start);
     }
 }

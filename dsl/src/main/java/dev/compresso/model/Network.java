@@ -376,6 +376,25 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * The last step of every technique: this network evaluated on the data {@code source} was last
+     * trained on, with the wall time since {@code startNanos}, and recorded in {@code source}'s log.
+     * Returned as it is when {@code source} was never trained. Shares the weights with the receiver;
+     * use the result, not the receiver.
+     *
+     * @param source the model the technique started from
+     * @param startNanos {@link System#nanoTime()} when the technique started
+     * @return the evaluated network
+     */
+    public Network evaluatedLike(Network source, long startNanos) {
+        if (source.trainedOn() == null) {
+            return this;
+        }
+        Network result = withEvaluation(evaluate(source.trainedOn()), (System.nanoTime() - startNanos) / 1e9);
+        source.trainOptions().log().record(result);
+        return result;
+    }
+
+    /**
      * The network's raw outputs (logits) for every sample, row after row.
      *
      * @param samples the inputs

@@ -1,7 +1,8 @@
 package dev.compresso.prune;
 
-import dev.compresso.eval.ExperimentLog;
 import dev.compresso.model.Network;
+import dev.compresso.quantize.QuantConstraint;
+import dev.compresso.share.CodebookConstraint;
 import dev.compresso.train.Constraint;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -165,13 +166,13 @@ public final class Magnitude {
      */
     public Network apply(Network network) {
         for (Constraint c : network.constraints()) {
-            if (c.getClass().getSimpleName().equals("QuantConstraint")) {
+            if (c instanceof QuantConstraint) {
                 throw new IllegalStateException(
                         "network '" + network.name() + "' is quantized; prune before quantizing: the zeros are exactly"
                                 + " representable, so quantizing a pruned model keeps them, but pruning a quantized one"
                                 + " fights its straight-through latent weights");
             }
-            if (c.getClass().getSimpleName().equals("CodebookConstraint")) {
+            if (c instanceof CodebookConstraint) {
                 throw new IllegalStateException(
                         "network '" + network.name() + "' is weight-shared; prune before sharing: sharing fixes each"
                                 + " weight's cluster, and fine-tuning would move pruned weights back to their centroid");
@@ -211,12 +212,7 @@ public final class Magnitude {
             }
         }
         Network result = current.withStep(describe());
-        if (network.trainedOn() != null) {
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            ExperimentLog log = network.trainOptions().log();
-            log.record(result);
-        }
-        return result;
+        return result.evaluatedLike(network, start);
     }
 
     private Network applyScheduled(Network network, List<String> params) {
@@ -239,10 +235,7 @@ public final class Magnitude {
         }
         try (Network withSchedule = network.withConstraint(newName, step, scheduled);
                 Network tuned = withSchedule.finetuneQuietly(finetuneEpochs, finetuneRate)) {
-            Network result = tuned.withConstraint(newName, null, scheduled.current());
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(result);
-            return result;
+            return tuned.withConstraint(newName, null, scheduled.current()).evaluatedLike(network, start);
         }
     }
 

@@ -208,11 +208,7 @@ public final class Structured {
                 old.inputShape(), old.outputs(), specs);
         String newName = name != null ? name : network.name() + "-shrunk";
         Network result = network.rebuilt(newName, describe(), smaller, weights);
-        if (network.trainedOn() != null) {
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(result);
-        }
-        return result;
+        return result.evaluatedLike(network, start);
     }
 
     /** Columns per input unit: for a Linear after a conv, each channel owns {@code inputs / channels} columns. */

@@ -229,11 +229,7 @@ public final class Quantization {
             result.close();
             result = tuned;
         }
-        if (network.trainedOn() != null) {
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(result);
-        }
-        return result;
+        return result.evaluatedLike(network, start);
     }
 
     /** Replaces every ReLU by a quantizing ReLU whose range is calibrated on training samples. */

@@ -2,6 +2,7 @@ package dev.compresso.share;
 
 import dev.compresso.model.Network;
 import dev.compresso.prune.Selector;
+import dev.compresso.quantize.QuantConstraint;
 import dev.compresso.train.Constraint;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -131,7 +132,7 @@ public final class WeightSharing {
      */
     public Network apply(Network network) {
         for (Constraint c : network.constraints()) {
-            if (c.getClass().getSimpleName().equals("QuantConstraint")) {
+            if (c instanceof QuantConstraint) {
                 throw new IllegalStateException(
                         "network '" + network.name() + "' is quantized; share before quantizing: quantizing a shared model"
                                 + " quantizes its codebook and keeps the clusters, while clustering quantized weights"
@@ -192,11 +193,7 @@ public final class WeightSharing {
             result.close();
             result = tuned;
         }
-        if (network.trainedOn() != null) {
-            result = result.withEvaluation(result.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(result);
-        }
-        return result;
+        return result.evaluatedLike(network, start);
     }
 
     private int bitsFor(String param) {

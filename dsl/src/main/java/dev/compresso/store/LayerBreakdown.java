@@ -1,7 +1,11 @@
 package dev.compresso.store;
 
 import java.util.List;
-import java.util.Locale;
+import tech.tablesaw.api.DoubleColumn;
+import tech.tablesaw.api.LongColumn;
+import tech.tablesaw.api.StringColumn;
+import tech.tablesaw.api.Table;
+import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * How one tensor was stored, in the layout of Table 2 of Deep Compression (Han, Mao and Dally
@@ -72,41 +76,88 @@ public record LayerBreakdown(
     }
 
     /**
-     * A plain-text table with one row per tensor and a total row, like Deep Compression's Table 2.
+     * The breakdown of a packed file in the layout of Deep Compression's Table 2: per tensor,
+     * weights, share kept, bits per weight and per index before and after Huffman coding, codebook
+     * bytes, stored bytes and ratio; a row for the file's header and architecture; a total row.
      *
+     * @param title the table's name
      * @param rows the breakdown returned by {@link PackedFile#write} or {@link PackedFile#breakdown}
-     * @return the table, lines separated by {@code \n}
+     * @param fileBytes the size of the whole file
+     * @return the table (print it with {@code printAll()})
      */
-    public static String table(List<LayerBreakdown> rows) {
-        StringBuilder sb = new StringBuilder();
-        String head = "%-24s %10s %8s %6s %9s %9s %9s %9s %8s %9s %10s %11s %8s%n";
-        String row = "%-24s %10d %7.2f%% %6s %9s %9.2f %9s %9.2f %8d %9d %10d %11d %7.1fx%n";
-        sb.append(String.format(Locale.ROOT, head, "tensor", "weights", "density", "books", "code bits",
-                "→Huffman", "idx bits", "→Huffman", "fillers", "codebookB", "storedB", "denseB", "ratio"));
-        long weights = 0;
-        long nonZeros = 0;
-        long stored = 0;
-        long codebook = 0;
-        long fillers = 0;
-        long codeBits = 0;
-        long indexBitsTotal = 0;
+    public static Table table(String title, List<LayerBreakdown> rows, long fileBytes) {
+        StringColumn name = StringColumn.create("tensor");
+        LongColumn weights = LongColumn.create("weights");
+        DoubleColumn kept = DoubleColumn.create("kept");
+        StringColumn codebook = StringColumn.create("codebook");
+        DoubleColumn codeBits = DoubleColumn.create("code_bits");
+        DoubleColumn codeHuff = DoubleColumn.create("code_bits_huffman");
+        DoubleColumn idxBits = DoubleColumn.create("index_bits");
+        DoubleColumn idxHuff = DoubleColumn.create("index_bits_huffman");
+        LongColumn codebookBytes = LongColumn.create("codebook_bytes");
+        LongColumn stored = LongColumn.create("stored_bytes");
+        LongColumn dense = LongColumn.create("dense_bytes");
+        DoubleColumn ratio = DoubleColumn.create("ratio");
+        long sumStored = 0;
+        long sumWeights = 0;
+        long sumNonZeros = 0;
+        long sumCodeBits = 0;
+        long sumIndexBits = 0;
+        long sumCodebook = 0;
         for (LayerBreakdown r : rows) {
-            sb.append(String.format(Locale.ROOT, row, r.name, r.weights, 100 * r.density(),
-                    r.raw ? "raw" : Integer.toString(r.codebookSize), Integer.toString(r.codeBitsBefore()),
-                    r.codeBitsAfter(), Integer.toString(r.indexBits), r.indexBitsAfter(), r.fillerZeros, r.codebookBytes,
-                    r.storedBytes, r.denseBytes(), r.ratio()));
-            weights += r.weights;
-            nonZeros += r.nonZeros;
-            stored += r.storedBytes;
-            codebook += r.codebookBytes;
-            fillers += r.fillerZeros;
-            codeBits += r.codeStreamBits;
-            indexBitsTotal += r.indexStreamBits;
+            name.append(r.name());
+            weights.append(r.weights());
+            kept.append(r.density());
+            codebook.append(r.raw() ? "raw fp32" : Integer.toString(r.codebookSize()));
+            codeBits.append(r.raw() ? 32 : r.codeBitsBefore());
+            codeHuff.append(r.codeBitsAfter());
+            idxBits.append(r.indexBits());
+            idxHuff.append(r.indexBitsAfter());
+            codebookBytes.append(r.codebookBytes());
+            stored.append(r.storedBytes());
+            dense.append(r.denseBytes());
+            ratio.append(r.ratio());
+            sumStored += r.storedBytes();
+            sumWeights += r.weights();
+            sumNonZeros += r.nonZeros();
+            sumCodeBits += r.codeStreamBits();
+            sumIndexBits += r.indexStreamBits();
+            sumCodebook += r.codebookBytes();
         }
-        double nz = Math.max(1, nonZeros);
-        sb.append(String.format(Locale.ROOT, row, "total (tensor sections)", weights,
-                weights == 0 ? 0 : 100.0 * nonZeros / weights, "", "", codeBits / nz, "", indexBitsTotal / nz,
-                fillers, codebook, stored, 4 * weights, stored == 0 ? 0 : 4.0 * weights / stored));
-        return sb.toString();
+        name.append("header + architecture");
+        weights.appendMissing();
+        kept.appendMissing();
+        codebook.append("");
+        codeBits.appendMissing();
+        codeHuff.appendMissing();
+        idxBits.appendMissing();
+        idxHuff.appendMissing();
+        codebookBytes.appendMissing();
+        stored.append(fileBytes - sumStored);
+        dense.appendMissing();
+        ratio.appendMissing();
+        double nz = Math.max(1, sumNonZeros);
+        name.append("total (file)");
+        weights.append(sumWeights);
+        kept.append(sumWeights == 0 ? 0 : (double) sumNonZeros / sumWeights);
+        codebook.append("");
+        codeBits.appendMissing();
+        codeHuff.append(sumCodeBits / nz);
+        idxBits.appendMissing();
+        idxHuff.append(sumIndexBits / nz);
+        codebookBytes.append(sumCodebook);
+        stored.append(fileBytes);
+        dense.append(4 * sumWeights);
+        ratio.append(fileBytes == 0 ? Double.NaN : 4.0 * sumWeights / fileBytes);
+        kept.setPrintFormatter(NumberColumnFormatter.percent(1));
+        for (DoubleColumn c : new DoubleColumn[] {codeBits, codeHuff, idxBits, idxHuff}) {
+            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
+        }
+        ratio.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
+        for (LongColumn c : new LongColumn[] {weights, codebookBytes, stored, dense}) {
+            c.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
+        }
+        return Table.create(title, name, weights, kept, codebook, codeBits, codeHuff,
+                idxBits, idxHuff, codebookBytes, stored, dense, ratio);
     }
 }

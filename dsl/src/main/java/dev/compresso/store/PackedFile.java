@@ -26,7 +26,7 @@ import java.util.zip.CRC32C;
  *
  * <pre>{@code
  * var rows = PackedFile.write(path, architecture, tensors, PackedFile.Options.defaults());
- * System.out.print(LayerBreakdown.table(rows));
+ * System.out.print(LayerBreakdown.table("breakdown", rows, Files.size(path)).printAll());
  * var back = PackedFile.read(path);   // values bit for bit equal, zeros read as +0.0
  * }</pre>
  */

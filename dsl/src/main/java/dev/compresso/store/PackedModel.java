@@ -15,11 +15,7 @@ import java.util.Map;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
 import org.knowm.xchart.style.Styler;
-import tech.tablesaw.api.DoubleColumn;
-import tech.tablesaw.api.LongColumn;
-import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
-import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 
 /**
  * A model written to a packed file (see {@code FORMAT.md}): the real bytes on disk, a per-tensor
@@ -194,84 +190,11 @@ public final class PackedModel {
     }
 
     /**
-     * The size breakdown in the layout of Deep Compression's Table 2: per tensor, weights, share kept,
-     * bits per weight and per index before and after Huffman coding, codebook bytes, stored bytes and
-     * ratio; a row for the file's header and architecture; a total row.
+     * The size breakdown in the layout of Deep Compression's Table 2; see {@link
+     * LayerBreakdown#table(String, List, long)}.
      */
     public Table breakdown() {
-        StringColumn name = StringColumn.create("tensor");
-        LongColumn weights = LongColumn.create("weights");
-        DoubleColumn kept = DoubleColumn.create("kept");
-        StringColumn codebook = StringColumn.create("codebook");
-        DoubleColumn codeBits = DoubleColumn.create("code_bits");
-        DoubleColumn codeHuff = DoubleColumn.create("code_bits_huffman");
-        DoubleColumn idxBits = DoubleColumn.create("index_bits");
-        DoubleColumn idxHuff = DoubleColumn.create("index_bits_huffman");
-        LongColumn codebookBytes = LongColumn.create("codebook_bytes");
-        LongColumn stored = LongColumn.create("stored_bytes");
-        LongColumn dense = LongColumn.create("dense_bytes");
-        DoubleColumn ratio = DoubleColumn.create("ratio");
-        long sumStored = 0;
-        long sumWeights = 0;
-        long sumNonZeros = 0;
-        long sumCodeBits = 0;
-        long sumIndexBits = 0;
-        long sumCodebook = 0;
-        for (LayerBreakdown r : layers) {
-            name.append(r.name());
-            weights.append(r.weights());
-            kept.append(r.density());
-            codebook.append(r.raw() ? "raw fp32" : Integer.toString(r.codebookSize()));
-            codeBits.append(r.raw() ? 32 : r.codeBitsBefore());
-            codeHuff.append(r.codeBitsAfter());
-            idxBits.append(r.indexBits());
-            idxHuff.append(r.indexBitsAfter());
-            codebookBytes.append(r.codebookBytes());
-            stored.append(r.storedBytes());
-            dense.append(r.denseBytes());
-            ratio.append(r.ratio());
-            sumStored += r.storedBytes();
-            sumWeights += r.weights();
-            sumNonZeros += r.nonZeros();
-            sumCodeBits += r.codeStreamBits();
-            sumIndexBits += r.indexStreamBits();
-            sumCodebook += r.codebookBytes();
-        }
-        name.append("header + architecture");
-        weights.appendMissing();
-        kept.appendMissing();
-        codebook.append("");
-        codeBits.appendMissing();
-        codeHuff.appendMissing();
-        idxBits.appendMissing();
-        idxHuff.appendMissing();
-        codebookBytes.appendMissing();
-        stored.append(bytes - sumStored);
-        dense.appendMissing();
-        ratio.appendMissing();
-        double nz = Math.max(1, sumNonZeros);
-        name.append("total (file)");
-        weights.append(sumWeights);
-        kept.append(sumWeights == 0 ? 0 : (double) sumNonZeros / sumWeights);
-        codebook.append("");
-        codeBits.appendMissing();
-        codeHuff.append(sumCodeBits / nz);
-        idxBits.appendMissing();
-        idxHuff.append(sumIndexBits / nz);
-        codebookBytes.append(sumCodebook);
-        stored.append(bytes);
-        dense.append(denseBytes);
-        ratio.append(ratio());
-        kept.setPrintFormatter(NumberColumnFormatter.percent(1));
-        for (DoubleColumn c : new DoubleColumn[] {codeBits, codeHuff, idxBits, idxHuff}) {
-            c.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(2));
-        }
-        ratio.setPrintFormatter(NumberColumnFormatter.fixedWithGrouping(1));
-        for (LongColumn c : new LongColumn[] {weights, codebookBytes, stored, dense}) {
-            c.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
-        }
-        return Table.create("size breakdown of " + file.getFileName(), name, weights, kept, codebook, codeBits, codeHuff,
-                idxBits, idxHuff, codebookBytes, stored, dense, ratio);
+        return LayerBreakdown.table("size breakdown of " + file.getFileName(), layers, bytes);
     }
 
     /** Bytes per tensor as stacked bars: relative indices, weight codes, codebook, section framing. */

@@ -145,7 +145,7 @@ class PackedFileTest {
                 long size = Files.size(f);
                 System.out.printf("LeNet-300-100, %s mask, %s: %d bytes, %.1fx smaller than %d dense fp32 bytes%n%s%n",
                         pixels ? "pixel-structured" : "uniform random", o, size, (double) dense / size, dense,
-                        LayerBreakdown.table(rows));
+                        LayerBreakdown.table("lenet", rows, size).printAll());
                 if (pixels && o == PackedFile.Options.defaults()) {
                     assertTrue(size * 40 < dense, size + " bytes is not below 1/40 of " + dense);
                 }

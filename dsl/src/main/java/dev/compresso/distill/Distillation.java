@@ -6,6 +6,7 @@ import dev.compresso.model.Network;
 import dev.compresso.train.TrainOptions;
 import java.util.IdentityHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Knowledge distillation (Hinton, Vinyals and Dean 2015): trains a student on a teacher's soft
@@ -24,6 +25,10 @@ import java.util.Map;
  * <p>The student keeps the distillation loss in its training options, so fine-tuning it later (for
  * example while pruning) keeps learning from the teacher; {@code options.loss(null)} trains it on
  * the labels alone.
+ *
+ * <p>With a {@link #transfer transfer set} of unlabelled images, the student also learns the
+ * teacher's soft targets on those images: the way to pass a teacher's knowledge on when labels are
+ * few but images are many (Buciluă, Caruana and Niculescu-Mizil 2006, "Model compression").
  */
 public final class Distillation {
 
@@ -36,14 +41,19 @@ public final class Distillation {
     private final double temperature;
     private final double alpha;
     private final String name;
+    private final Samples transfer;
     private final Map<Samples, TeacherLogits> cache;
+    private final Map<Samples, Samples> withTransfer; // labelled training set -> it plus the transfer set
 
-    private Distillation(Network teacher, double temperature, double alpha, String name, Map<Samples, TeacherLogits> cache) {
+    private Distillation(Network teacher, double temperature, double alpha, String name, Samples transfer,
+            Map<Samples, TeacherLogits> cache, Map<Samples, Samples> withTransfer) {
         this.teacher = teacher;
         this.temperature = temperature;
         this.alpha = alpha;
         this.name = name;
+        this.transfer = transfer;
         this.cache = cache;
+        this.withTransfer = withTransfer;
     }
 
     /**
@@ -56,7 +66,8 @@ public final class Distillation {
         if (teacher == null) {
             throw new IllegalArgumentException("teacher must not be null; pass a trained network, for example lenet5().train(data, epochs(10))");
         }
-        return new Distillation(teacher, DEFAULT_TEMPERATURE, DEFAULT_ALPHA, null, new IdentityHashMap<>());
+        return new Distillation(teacher, DEFAULT_TEMPERATURE, DEFAULT_ALPHA, null, null, new IdentityHashMap<>(),
+                new IdentityHashMap<>());
     }
 
     /**
@@ -67,7 +78,7 @@ public final class Distillation {
      * @return the changed copy (sharing the teacher-logit cache)
      */
     public Distillation temperature(double t) {
-        return new Distillation(teacher, checkTemperature(t), alpha, name, cache);
+        return new Distillation(teacher, checkTemperature(t), alpha, name, transfer, cache, withTransfer);
     }
 
     /**
@@ -77,12 +88,42 @@ public final class Distillation {
      * @return the changed copy (sharing the teacher-logit cache)
      */
     public Distillation alpha(double a) {
-        return new Distillation(teacher, temperature, checkAlpha(a), name, cache);
+        return new Distillation(teacher, temperature, checkAlpha(a), name, transfer, cache, withTransfer);
     }
 
     /** Names the distilled student (default: the student's name + {@code -distilled}). */
     public Distillation named(String newName) {
-        return new Distillation(teacher, temperature, alpha, newName, cache);
+        return new Distillation(teacher, temperature, alpha, newName, transfer, cache, withTransfer);
+    }
+
+    /**
+     * The same spec with a transfer set: images without labels (any labels they carry are ignored) on
+     * which the student learns the teacher's soft targets alone, besides the labelled training images
+     * where α mixes the two. Each epoch then passes over both; the progress bar's accuracy counts the
+     * teacher's top class as the label of a transfer image.
+     *
+     * <pre>{@code
+     * var few = data.train().slice(0, 6000), rest = data.train().slice(6000, 60000);
+     * var kd = distillFrom(teacher).temperature(2).alpha(0.5).transfer(rest);
+     * var student = mlp(784, 100, 10).distill(kd, DataSplit.of("6000 labelled", few, data.test(), data.classNames()), epochs(6));
+     * }</pre>
+     *
+     * @param images unlabelled images shaped like the teacher's inputs
+     * @return the changed copy, with its own teacher-logit cache
+     */
+    public Distillation transfer(Samples images) {
+        Objects.requireNonNull(images, "images: pass the unlabelled transfer images, for example data.train().slice(6000, 60000)");
+        if (images.sampleSize() != teacher.architecture().inputSize()) {
+            throw new IllegalArgumentException("transfer images have " + images.sampleSize() + " values each, but teacher '"
+                    + teacher.name() + "' takes " + teacher.architecture().inputSize()
+                    + "; pass images shaped like the teacher's training data");
+        }
+        return new Distillation(teacher, temperature, alpha, name, images, new IdentityHashMap<>(), new IdentityHashMap<>());
+    }
+
+    /** The transfer set, or null when the student learns on the labelled images alone. */
+    public Samples transfer() {
+        return transfer;
     }
 
     static double checkTemperature(double t) {
@@ -143,13 +184,83 @@ public final class Distillation {
      * @return the loss
      */
     public DistillationLoss lossFor(DataSplit data) {
-        Samples train = data.train();
-        if (train.sampleSize() != teacher.architecture().inputSize()) {
-            throw new IllegalArgumentException("data '" + data.name() + "' has samples of " + train.sampleSize()
+        Samples labelled = data.train();
+        if (labelled.sampleSize() != teacher.architecture().inputSize()) {
+            throw new IllegalArgumentException("data '" + data.name() + "' has samples of " + labelled.sampleSize()
                     + " values, but teacher '" + teacher.name() + "' takes " + teacher.architecture().inputSize()
                     + "; distill on the data the teacher was built for");
         }
-        return new DistillationLoss(teacherLogits(train), temperature, alpha);
+        return new DistillationLoss(teacherLogits(trainingData(data).train()), temperature, alpha, labelled.size());
+    }
+
+    /**
+     * The data the student trains on: {@code data} itself, or with a {@link #transfer transfer set}
+     * its labelled training images followed by the transfer images (labelled with the teacher's top
+     * class, which only the progress bar reads), built once per training set.
+     *
+     * @param data the labelled data
+     * @return the training data; its test part is {@code data}'s
+     */
+    public DataSplit trainingData(DataSplit data) {
+        if (transfer == null) {
+            return data;
+        }
+        Samples labelled = data.train();
+        Samples all;
+        synchronized (cache) {
+            all = withTransfer.get(labelled);
+            if (all == null) {
+                all = joinTransfer(labelled);
+                withTransfer.put(labelled, all);
+            }
+        }
+        return DataSplit.of(data.name() + " + " + transfer.size() + " transfer images", all, data.test(), data.classNames());
+    }
+
+    /** The labelled samples, then the transfer images with the teacher's top class; caches the logits of both. */
+    private Samples joinTransfer(Samples labelled) {
+        int outputs = teacher.architecture().outputs();
+        if (outputs != labelled.classes()) {
+            throw new IllegalArgumentException("teacher '" + teacher.name() + "' has " + outputs + " outputs but the data has "
+                    + labelled.classes() + " classes; a transfer set needs a teacher with one output per class");
+        }
+        if (!java.util.Arrays.equals(labelled.sampleShape(), transfer.sampleShape())) {
+            throw new IllegalArgumentException("transfer images are shaped " + java.util.Arrays.toString(transfer.sampleShape())
+                    + ", the labelled ones " + java.util.Arrays.toString(labelled.sampleShape()) + "; use images of one shape");
+        }
+        int n = labelled.size();
+        int m = transfer.size();
+        int size = labelled.sampleSize();
+        float[] features = new float[Math.multiplyExact(n + m, size)];
+        labelled.copyFeatures(identity(n), 0, n, features);
+        float[] rest = new float[m * size];
+        transfer.copyFeatures(identity(m), 0, m, rest);
+        System.arraycopy(rest, 0, features, n * size, rest.length);
+        float[] logits = new float[(n + m) * outputs];
+        System.arraycopy(teacherLogits(labelled).logits(), 0, logits, 0, n * outputs);
+        System.arraycopy(teacher.outputs(transfer), 0, logits, n * outputs, m * outputs);
+        int[] labels = new int[n + m];
+        System.arraycopy(labelled.labels(), 0, labels, 0, n);
+        for (int i = 0; i < m; i++) {
+            int best = 0;
+            for (int c = 1; c < outputs; c++) {
+                if (logits[(n + i) * outputs + c] > logits[(n + i) * outputs + best]) {
+                    best = c;
+                }
+            }
+            labels[n + i] = best;
+        }
+        Samples all = Samples.of(features, labels, labelled.sampleShape(), labelled.classes());
+        cache.put(all, new TeacherLogits(teacher.name(), all, outputs, logits));
+        return all;
+    }
+
+    private static int[] identity(int n) {
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            order[i] = i;
+        }
+        return order;
     }
 
     /**
@@ -177,7 +288,7 @@ public final class Distillation {
         DistillationLoss loss = lossFor(student, data);
         String newName = name != null ? name : student.name() + "-distilled";
         try (Network renamed = student.named(newName)) {
-            return renamed.train(data, options.loss(loss));
+            return renamed.train(trainingData(data), options.loss(loss));
         }
     }
 
@@ -197,7 +308,7 @@ public final class Distillation {
     /** The spec as a chain step shows it. */
     public String describe() {
         return "distill(teacher=" + teacher.name() + ", T=" + DistillationLoss.num(temperature) + ", α="
-                + DistillationLoss.num(alpha) + ")";
+                + DistillationLoss.num(alpha) + (transfer == null ? "" : ", transfer=" + transfer.size()) + ")";
     }
 
     @Override

@@ -1,7 +1,7 @@
 package dev.compresso.distill;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +36,19 @@ class DistillationMathTest {
         double p0 = Math.exp(1) / (Math.exp(1) + 1);
         double kl = p0 * Math.log(2 * p0) + (1 - p0) * Math.log(2 * (1 - p0));
         assertEquals(9 * kl, DistillationLoss.reference(t, s, y, 2, 3, 1), 1e-6);
-        assertArrayEquals(new float[] {0, 0}, new float[] {0, 0});
+    }
+
+    @Test
+    void transferRowsCarryOnlyTheSoftTerm() {
+        float[] t = {3, 0, 0, 3};
+        float[] s = {0, 0, 1, 0};
+        int[] y = {1, 0};
+        double both = DistillationLoss.reference(t, s, y, 2, 3, 0.4);
+        double rowOneLabelled = DistillationLoss.reference(new float[] {3, 0}, new float[] {0, 0}, new int[] {1}, 2, 3, 0.4);
+        double rowTwoSoft = DistillationLoss.reference(new float[] {0, 3}, new float[] {1, 0}, new int[] {0}, 2, 3, 1);
+        assertEquals((rowOneLabelled + rowTwoSoft) / 2,
+                DistillationLoss.reference(t, s, y, new boolean[] {true, false}, 2, 3, 0.4), 1e-9);
+        // the second row's label (0, which the student favours) no longer lowers the loss
+        assertTrue(DistillationLoss.reference(t, s, y, new boolean[] {true, false}, 2, 3, 0.4) != both);
     }
 }

@@ -102,6 +102,59 @@ class DistillationTest {
     }
 
     @Test
+    void transferImagesAddSoftTargetsWithoutLabels() {
+        DataSplit few = DataSplit.of("blobs[64]", DATA.train().slice(0, 64), DATA.test(), DATA.classNames());
+        var rest = DATA.train().slice(64, 512);
+        Distillation d = Distillation.from(teacher).temperature(2).alpha(0.5).transfer(rest);
+        DataSplit all = d.trainingData(few);
+        assertEquals(512, all.train().size());
+        assertSame(all.train(), d.trainingData(few).train(), "built once per training set");
+        assertSame(DATA.test(), all.test());
+        float[] direct = teacher.outputs(rest);
+        DistillationLoss loss = d.lossFor(few);
+        assertEquals(64, loss.labelled());
+        assertSame(all.train(), loss.teacher().samples());
+        for (int i = 0; i < rest.size(); i += 37) {
+            assertEquals(direct[4 * i + 1], loss.teacher().logits()[4 * (64 + i) + 1]);
+            int best = 0;
+            for (int c = 1; c < 4; c++) {
+                best = direct[4 * i + c] > direct[4 * i + best] ? c : best;
+            }
+            assertEquals(best, all.train().label(64 + i), "a transfer image is labelled with the teacher's top class");
+        }
+        assertEquals(few.train().label(5), all.train().label(5));
+        // the engine loss weighs labelled rows by alpha and transfer rows by the soft term alone
+        int[] idx = {3, 100, 63, 64, 400};
+        int[] y = new int[idx.length];
+        boolean[] hasLabel = new boolean[idx.length];
+        float[] teacherRows = new float[idx.length * 4];
+        float[] student = new float[idx.length * 4];
+        Random rnd = new Random(3);
+        for (int r = 0; r < idx.length; r++) {
+            y[r] = all.train().label(idx[r]);
+            hasLabel[r] = idx[r] < 64;
+            System.arraycopy(loss.teacher().logits(), idx[r] * 4, teacherRows, r * 4, 4);
+            for (int c = 0; c < 4; c++) {
+                student[r * 4 + c] = (float) rnd.nextGaussian();
+            }
+        }
+        double expected = DistillationLoss.reference(teacherRows, student, y, hasLabel, 4, 2, 0.5);
+        try (NDManager m = teacher.manager().newSubManager()) {
+            NDArray labels = m.create(java.util.Arrays.stream(y).asLongStream().toArray());
+            assertEquals(expected, loss.loss(idx, m.create(student, new Shape(idx.length, 4)), labels).getFloat(), 1e-5);
+        }
+        try (Network s = Network.create(Zoo.mlp(20, 8, 4), 2); Network kd = d.apply(s, few, opts(2))) {
+            assertSame(all.train(), kd.trainedOn().train());
+            assertTrue(kd.chain().contains("transfer=448"), kd.chain());
+            assertTrue(kd.evaluation().top1() > 0.6, kd.evaluation().toString());
+        }
+        var wide = Synthetic.blobs(16, 8, 30, 4, 9).train();
+        assertEquals("transfer images have 30 values each, but teacher 'mlp-20-32-4' takes 20; pass images shaped like"
+                + " the teacher's training data",
+                assertThrows(IllegalArgumentException.class, () -> Distillation.from(teacher).transfer(wide)).getMessage());
+    }
+
+    @Test
     void teacherDataIsTheDefault() {
         try (Network student = Network.create(Zoo.mlp(20, 8, 4), 2);
                 Network kd = Distillation.from(teacher).apply(student, opts(1))) {

@@ -8,10 +8,12 @@
 #   bench/run.sh pack [runs] [warmup] [fresh]  pack (k-means + Huffman + write) and load times of LeNet-300-100
 #   bench/run.sh profile [wrap|direct]     per-batch phase timings of a Fit-like loop (diagnostic)
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
+#   bench/run.sh kernel [launches] [warmup] [rounds] [session]  launch, execute round trips, first DSL cell; ipykernel beside
+#   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell [args]}"
 shift
 
 build() {
@@ -60,6 +62,15 @@ case "$name" in
   profile)
     build
     COMPRESSO_THREADS=1 jvm dev.compresso.bench.FitProfile "${1:-wrap}" ;;
+  kernel)
+    prefix="$(mktemp -d "${TMPDIR:-/tmp}/compresso-bench-kernel.XXXXXX")"
+    trap 'rm -rf "$prefix"' EXIT
+    "$root/compresso" install --prefix "$prefix" >/dev/null
+    # PYDEVD_...: ipykernel's debugger warns about frozen modules on every start otherwise
+    PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PATH="$prefix/share/jupyter" /usr/bin/python3 -Xfrozen_modules=off "$here/kernel.py" "$@" ;;
+  jshell)
+    "$root/compresso" install --prefix "$(mktemp -d)" >/dev/null   # builds the kernel if needed
+    java -cp "$(ls "$root"/kernel/target/compresso-kernel-*.jar):$root/kernel/target/lib/*" "$here/JShellEval.java" ;;
   demo)
     runs="${1:-3}"
     [[ -x "$root/compresso" ]] || { echo "no ./compresso launcher yet" >&2; exit 1; }
@@ -70,5 +81,5 @@ case "$name" in
     else
       for i in $(seq "$runs"); do /usr/bin/time -f "run $i: %e s wall, %M KiB max RSS" ./compresso demo >/dev/null; done
     fi ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile or demo" >&2; exit 2 ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel or jshell" >&2; exit 2 ;;
 esac

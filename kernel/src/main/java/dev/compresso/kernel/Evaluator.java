@@ -123,6 +123,11 @@ public final class Evaluator implements AutoCloseable {
         }
     }
 
+    /** The JShell instance, for tests. */
+    JShell jshell() {
+        return jshell;
+    }
+
     /** The JShell source analysis, for completion and documentation. */
     public SourceCodeAnalysis analysis() {
         return analysis;
@@ -198,35 +203,45 @@ public final class Evaluator implements AutoCloseable {
             if (main.status() == Snippet.Status.REJECTED) {
                 return new Outcome(false, null, null, compileError(snippet, code, offset, source));
             }
-            JShellException ex = events.stream().map(SnippetEvent::exception)
-                    .filter(e -> e != null).findFirst().orElse(null);
-            CapturingExecutionControl.Invocation inv = provider.control() == null ? null : provider.control().last();
-            if (interruptRequested || (inv != null && inv.thrown instanceof ThreadDeath)) {
-                return new Outcome(false, null, null, interrupted(source, firstLine));
-            }
-            if (ex != null) {
-                return new Outcome(false, null, null, runtimeError(ex, inv, source, firstLine));
-            }
-            if (snippet instanceof DeclarationSnippet decl
-                    && (main.status() == Snippet.Status.RECOVERABLE_DEFINED
-                            || main.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED)) {
-                String missing = jshell.unresolvedDependencies(decl).collect(Collectors.joining(", "));
-                System.err.println(source + ":" + firstLine + ": note: " + decl.name()
-                        + " refers to " + missing + ", which is not declared yet; declare it before using " + decl.name());
-            }
-            String typeName = null;
-            if (snippet instanceof ExpressionSnippet es) {
-                typeName = es.typeName();
-                valueName = es.name();
-            } else if (snippet instanceof VarSnippet vs
-                    && vs.subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND) {
-                typeName = vs.typeName();
-            }
-            if (typeName != null && !typeName.equals("void") && inv != null && inv.finished) {
-                hasValue = true;
-                value = inv.value;
-                if (onValue != null) {
-                    onValue.onValue(value, valueName);
+            // A computed value lives in a JShell temporary ($N). JShell imports every live one into each
+            // later snippet and re-reads its class, so every cell would compile slower than the last
+            // (bench/README.md, "Kernel"); the kernel shows the value and drops the temporary.
+            boolean temporary = snippet instanceof VarSnippet vs
+                    && vs.subKind() == Snippet.SubKind.TEMP_VAR_EXPRESSION_SUBKIND;
+            try {
+                JShellException ex = events.stream().map(SnippetEvent::exception)
+                        .filter(e -> e != null).findFirst().orElse(null);
+                CapturingExecutionControl.Invocation inv = provider.control() == null ? null : provider.control().last();
+                if (interruptRequested || (inv != null && inv.thrown instanceof ThreadDeath)) {
+                    return new Outcome(false, null, null, interrupted(source, firstLine));
+                }
+                if (ex != null) {
+                    return new Outcome(false, null, null, runtimeError(ex, inv, source, firstLine));
+                }
+                if (snippet instanceof DeclarationSnippet decl
+                        && (main.status() == Snippet.Status.RECOVERABLE_DEFINED
+                                || main.status() == Snippet.Status.RECOVERABLE_NOT_DEFINED)) {
+                    String missing = jshell.unresolvedDependencies(decl).collect(Collectors.joining(", "));
+                    System.err.println(source + ":" + firstLine + ": note: " + decl.name()
+                            + " refers to " + missing + ", which is not declared yet; declare it before using " + decl.name());
+                }
+                String typeName = null;
+                if (snippet instanceof ExpressionSnippet es) {
+                    typeName = es.typeName();
+                    valueName = es.name();
+                } else if (temporary) {
+                    typeName = ((VarSnippet) snippet).typeName();
+                }
+                if (typeName != null && !typeName.equals("void") && inv != null && inv.finished) {
+                    hasValue = true;
+                    value = inv.value;
+                    if (onValue != null) {
+                        onValue.onValue(value, valueName);
+                    }
+                }
+            } finally {
+                if (temporary) {
+                    jshell.drop(snippet);
                 }
             }
         }

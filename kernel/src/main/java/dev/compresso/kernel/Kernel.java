@@ -124,6 +124,12 @@ final class Kernel {
         return restartRequested;
     }
 
+    /** Ends {@link #serve} as a shutdown request would, logging why. */
+    void stop(String why) {
+        LOG.warn("shutting down: {}", why);
+        stopped.countDown();
+    }
+
     /** Handles SIGINT and interrupt_request alike. */
     void interrupt() {
         Evaluator ev = evaluator.getNow(null);

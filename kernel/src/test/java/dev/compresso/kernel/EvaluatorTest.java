@@ -48,6 +48,19 @@ class EvaluatorTest {
     }
 
     @Test
+    void computedValuesAreShownButNotKeptAsTemporaries() {
+        Evaluator.Outcome o = ev.eval("var kept = 2;\nkept * 21", "c", null);
+        assertEquals(42, o.value());
+        Evaluator.Outcome failed = ev.eval("Integer.parseInt(\"x\")", "c", null);
+        assertFalse(failed.ok());
+        List<String> live = ev.jshell().variables().filter(v -> ev.jshell().status(v).isActive())
+                .map(v -> v.name()).toList();
+        assertTrue(live.contains("kept"), live.toString());
+        assertTrue(live.stream().noneMatch(n -> n.startsWith("$")), "no $N temporaries left: " + live);
+        assertTrue(ev.eval("kept + 1", "c", null).ok(), "state declared before still works");
+    }
+
+    @Test
     void declarationsAndVoidCallsHaveNoValue() {
         assertFalse(ev.eval("int quiet = 3;", "c", null).hasValue());
         assertFalse(ev.eval("System.out.print(\"\")", "c", null).hasValue());

@@ -18,30 +18,63 @@ import org.zeromq.SocketType;
 import org.zeromq.ZContext;
 import org.zeromq.ZMQ;
 
-/** SIGINT to a kernel in its own JVM stops a tight loop, and the kernel answers afterwards. */
-class KernelSigintTest {
+/** The kernel in its own JVM, as Jupyter starts it: SIGINT, and the end of the process that launched it. */
+class KernelProcessTest {
 
     @TempDir
     Path dir;
 
-    @Test
-    void sigintStopsATightLoopInAKernelProcess() throws Exception {
-        assumeTrue(Files.isExecutable(Path.of("/bin/kill")) || Files.isExecutable(Path.of("/usr/bin/kill")), "no kill command");
-        String key = UUID.randomUUID().toString();
+    private Kernel.ConnectionInfo info;
+    private String key;
+
+    /** Starts {@code ./compresso kernel CONNECTION_FILE}'s JVM with {@code env} added to its environment. */
+    private Process startKernel(java.util.Map<String, String> env) throws Exception {
+        key = UUID.randomUUID().toString();
         int[] ports = new int[5];
         for (int i = 0; i < 5; i++) {
             ports[i] = KernelProtocolTest.freePort();
         }
-        Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3], ports[4],
+        info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3], ports[4],
                 key, "hmac-sha256");
         Path conn = dir.resolve("kernel.json");
         Files.writeString(conn, String.format("{\"transport\":\"tcp\",\"ip\":\"127.0.0.1\",\"shell_port\":%d,\"iopub_port\":%d,"
                 + "\"stdin_port\":%d,\"control_port\":%d,\"hb_port\":%d,\"key\":\"%s\",\"signature_scheme\":\"hmac-sha256\"}",
                 ports[0], ports[1], ports[2], ports[3], ports[4], key));
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process kernel = new ProcessBuilder(java, "-Xmx512m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
+        ProcessBuilder pb = new ProcessBuilder(java, "-Xmx512m", "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"),
                 Main.class.getName(), "kernel", conn.toString())
-                .redirectErrorStream(true).redirectOutput(dir.resolve("kernel.log").toFile()).start();
+                .redirectErrorStream(true).redirectOutput(dir.resolve("kernel.log").toFile());
+        pb.environment().remove("JPY_PARENT_PID");
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
+    @Test
+    void theKernelEndsWhenTheProcessThatLaunchedItEnds() throws Exception {
+        Process launcher = new ProcessBuilder("sleep", "120").start();
+        Process kernel = startKernel(java.util.Map.of("JPY_PARENT_PID", Long.toString(launcher.pid())));
+        Wire wire = new Wire(key, "hmac-sha256");
+        try (ZContext ctx = new ZContext()) {
+            ZMQ.Socket shell = ctx.createSocket(SocketType.DEALER);
+            shell.setReceiveTimeOut(30_000);
+            shell.setLinger(0);
+            shell.connect(info.address(info.shellPort()));
+            assertEquals("kernel_info_reply", roundTrip(wire, shell, "kernel_info_request", new JsonObject()).type());
+            assertTrue(kernel.isAlive());
+            launcher.destroy();
+            assertTrue(kernel.waitFor(15, TimeUnit.SECONDS), "the kernel outlived its launcher; log:\n"
+                    + Files.readString(dir.resolve("kernel.log")));
+            assertTrue(Files.readString(dir.resolve("kernel.log")).contains("(pid " + launcher.pid() + ") has exited"));
+        } finally {
+            kernel.destroyForcibly();
+            launcher.destroyForcibly();
+        }
+    }
+
+    @Test
+    void sigintStopsATightLoopInAKernelProcess() throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/bin/kill")) || Files.isExecutable(Path.of("/usr/bin/kill")), "no kill command");
+        Process kernel = startKernel(java.util.Map.of());
         Wire wire = new Wire(key, "hmac-sha256");
         try (ZContext ctx = new ZContext()) {
             ZMQ.Socket shell = ctx.createSocket(SocketType.DEALER);

@@ -15,6 +15,8 @@ final class Cursor {
     String section;
     int pos;
     int end;
+    /** The file's format version, once the header is read. */
+    int version;
 
     Cursor(byte[] buf, String file) {
         this.buf = buf;

@@ -17,7 +17,8 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
  * @param nonZeros elements that are not ±0
  * @param raw whether the non-zeros are stored as raw fp32 rather than as codebook codes
  * @param codebookSize distinct non-zero values in the codebook (0 when raw)
- * @param indexBits the width b of a relative index before Huffman coding
+ * @param indexBits the width b of a relative index before Huffman coding; 0 for a dense section,
+ *     which codes every element in order and stores no indices
  * @param fillerZeros filler entries inserted where a gap exceeded 2^b − 1
  * @param codeStreamBits bits of the Huffman-coded code stream (raw: 32 per entry)
  * @param indexStreamBits bits of the Huffman-coded relative-index stream
@@ -55,7 +56,7 @@ public record LayerBreakdown(
         return nonZeros == 0 ? 0 : (double) codeStreamBits / nonZeros;
     }
 
-    /** Bits per index before Huffman coding: the relative index width b. */
+    /** Bits per index before Huffman coding: the relative index width b (0 when stored densely). */
     public int indexBitsBefore() {
         return indexBits;
     }

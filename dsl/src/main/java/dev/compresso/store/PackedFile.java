@@ -35,7 +35,7 @@ public final class PackedFile {
     /** The four bytes every packed file starts with. */
     static final byte[] MAGIC = {'C', 'M', 'P', 'R'};
     /** The format version this code writes, and the newest it reads. */
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     static final int HEADER_BYTES = 16;
     /** Largest file this reader accepts (the largest Java byte array). */
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;
@@ -239,6 +239,7 @@ public final class PackedFile {
         if (version < 1) {
             throw c.fail(4, "format version 0 does not exist", FIX_DAMAGED);
         }
+        c.version = version;
         if (n < HEADER_BYTES) {
             throw c.fail(n, "the file ends after " + n + " bytes, inside the " + HEADER_BYTES + "-byte header",
                     FIX_TRUNCATED);

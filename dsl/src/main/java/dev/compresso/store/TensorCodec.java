@@ -18,6 +18,10 @@ final class TensorCodec {
 
     static final int MODE_CODEBOOK = 0;
     static final int MODE_RAW = 1;
+    /** Format 2: every element coded in order, no relative indices (for tensors with few zeros). */
+    static final int MODE_DENSE_CODEBOOK = 2;
+    /** Format 2: every element as a raw float, no relative indices. */
+    static final int MODE_DENSE_RAW = 3;
     /** Largest codebook; more distinct values are stored raw. */
     static final int MAX_CODEBOOK = 65_536;
     static final int TABLE_EMPTY = 0;
@@ -38,15 +42,23 @@ final class TensorCodec {
         return (bits & 0x7FFF_FFFF) == 0;
     }
 
-    /** How a tensor will be written: its mode, index width and code tables. */
+    /**
+     * How a tensor will be written: its mode, index width and code tables. A dense plan has index
+     * width 0 and no gap table; its code table covers every element, symbol 0 being a zero.
+     */
     private record Plan(int indexBits, boolean raw, long fillers, int[] gapLengths, long gapBits,
-            int[] codeLengths, long codeBits, long bytes) {}
+            int[] codeLengths, long codeBits, long bytes) {
+        boolean dense() {
+            return indexBits == 0;
+        }
+    }
 
     /**
-     * Encodes a tensor.
+     * Encodes a tensor in the layout that gives the fewest bytes: sparse (relative indices) or, when
+     * {@code indexBits} is 0, also dense (every element coded, no indices).
      *
-     * @param indexBits the relative index width 1..16, or 0 for the width that gives the fewest bytes
-     * @param forceRaw store raw fp32 non-zeros even where a codebook would be smaller
+     * @param indexBits the relative index width 1..16, or 0 for the layout and width that give the fewest bytes
+     * @param forceRaw store raw fp32 values even where a codebook would be smaller
      */
     static Encoded encode(Tensor t, int indexBits, boolean forceRaw) {
         float[] v = t.values();
@@ -113,6 +125,27 @@ final class TensorCodec {
                 plan = best;
             }
         }
+        if (indexBits == 0) {
+            // Dense: no index stream; worth it when zeros are few (a dense gap stream costs ≥ 1 bit a weight).
+            long zeros = v.length - nonZeros;
+            Plan dense = new Plan(0, true, 0, null, 0, null, 32L * v.length, 4L * v.length);
+            if (bookPossible) {
+                codeFreq[0] = zeros;
+                int[] codeLengths = Huffman.codeLengths(codeFreq, Huffman.MAX_LENGTH);
+                long codeBits = Huffman.cost(codeFreq, codeLengths);
+                long bookBytes = 4 + 4L * book.length + tableBytes(codeLengths) + 4 + (codeBits + 7) / 8;
+                if (bookBytes <= dense.bytes) {
+                    dense = new Plan(0, false, 0, null, 0, codeLengths, codeBits, bookBytes);
+                }
+            }
+            // the sparse layout's index width and entry count take 5 bytes that the dense one does not
+            if (nonZeros > 0 && dense.bytes < plan.bytes + 5) {
+                plan = dense;
+            }
+        }
+        if (plan.dense()) {
+            return encodeDense(t, plan, book);
+        }
         boolean raw = plan.raw;
         indexBits = plan.indexBits;
         int max = (1 << indexBits) - 1;
@@ -125,13 +158,7 @@ final class TensorCodec {
 
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, (codeBits + gapBits) / 8 + 4L * book.length));
         try (DataOutputStream out = new DataOutputStream(bytes)) {
-            byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
-            out.writeShort(name.length);
-            out.write(name);
-            out.writeByte(t.shape().length);
-            for (long d : t.shape()) {
-                out.writeLong(d);
-            }
+            writeNameAndShape(out, t);
             out.writeByte(raw ? MODE_RAW : MODE_CODEBOOK);
             out.writeByte(indexBits);
             out.writeInt(entries);
@@ -183,6 +210,58 @@ final class TensorCodec {
         LayerBreakdown stats = new LayerBreakdown(t.name(), v.length, nonZeros, raw, bookSize, indexBits,
                 fillers, codeBits, gapBits, 4L * bookSize, payload.length + 8L);
         return new Encoded(payload, stats);
+    }
+
+    /** Writes a dense plan: every element in order, as a codebook symbol (0 = zero) or a raw float. */
+    private static Encoded encodeDense(Tensor t, Plan plan, int[] book) {
+        float[] v = t.values();
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, plan.bytes));
+        long nonZeros = 0;
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            writeNameAndShape(out, t);
+            out.writeByte(plan.raw ? MODE_DENSE_RAW : MODE_DENSE_CODEBOOK);
+            if (plan.raw) {
+                for (float x : v) {
+                    int b = Float.floatToRawIntBits(x);
+                    nonZeros += isZero(b) ? 0 : 1;
+                    out.writeInt(isZero(b) ? 0 : b);
+                }
+            } else {
+                out.writeInt(book.length);
+                for (int key : book) {
+                    out.writeInt(sortKey(key));
+                }
+                writeTable(out, plan.codeLengths);
+                int[] codes = Huffman.canonicalCodes(plan.codeLengths);
+                BitWriter cw = new BitWriter();
+                for (float x : v) {
+                    int b = Float.floatToRawIntBits(x);
+                    int symbol = isZero(b) ? 0 : Arrays.binarySearch(book, sortKey(b)) + 1;
+                    nonZeros += symbol == 0 ? 0 : 1;
+                    cw.write(codes[symbol], plan.codeLengths[symbol]);
+                }
+                byte[] codeStream = cw.toByteArray();
+                out.writeInt(codeStream.length);
+                out.write(codeStream);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
+        }
+        byte[] payload = bytes.toByteArray();
+        int bookSize = plan.raw ? 0 : book.length;
+        LayerBreakdown stats = new LayerBreakdown(t.name(), v.length, nonZeros, plan.raw, bookSize, 0, 0,
+                plan.codeBits, 0, 4L * bookSize, payload.length + 8L);
+        return new Encoded(payload, stats);
+    }
+
+    private static void writeNameAndShape(DataOutputStream out, Tensor t) throws IOException {
+        byte[] name = t.name().getBytes(StandardCharsets.UTF_8);
+        out.writeShort(name.length);
+        out.write(name);
+        out.writeByte(t.shape().length);
+        for (long d : t.shape()) {
+            out.writeLong(d);
+        }
     }
 
     private static int[] distinctSorted(int[] keys) {
@@ -293,8 +372,14 @@ final class TensorCodec {
         }
         at = c.pos;
         int mode = c.u8("the mode");
+        if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW) {
+            if (c.version < 2) {
+                throw c.invalid(at, "mode " + mode + " (dense) exists from format version 2; this file is version " + c.version);
+            }
+            return decodeDense(c, name, shape, elements, mode == MODE_DENSE_RAW, shapeAt, sectionBytes);
+        }
         if (mode != MODE_CODEBOOK && mode != MODE_RAW) {
-            throw c.invalid(at, "mode " + mode + " is neither 0 (codebook) nor 1 (raw)");
+            throw c.invalid(at, "mode " + mode + " is none of 0 (codebook), 1 (raw), 2 (dense codebook), 3 (dense raw)");
         }
         at = c.pos;
         int indexBits = c.u8("the index width");
@@ -316,16 +401,7 @@ final class TensorCodec {
             if (entries == 0 ? size != 0 : size < 1 || size > MAX_CODEBOOK) {
                 throw c.invalid(at, "codebook size " + size + " must be " + (entries == 0 ? "0 when there are no entries" : "in 1.." + MAX_CODEBOOK));
             }
-            c.need(4 * size, "the codebook");
-            book = new int[(int) size];
-            for (int i = 0; i < size; i++) {
-                at = c.pos;
-                book[i] = (int) c.u32("a codebook value");
-                if (isZero(book[i]) || (i > 0 && sortKey(book[i]) <= sortKey(book[i - 1]))) {
-                    throw c.invalid(at, "codebook value " + i + " (" + Float.intBitsToFloat(book[i])
-                            + ") is zero or not above the one before");
-                }
-            }
+            book = readCodebook(c, (int) size);
             codeLengths = readTable(c, (int) size + 1, entries > 0, "code table");
         }
         int[] gapLengths = readTable(c, max + 1, entries > 0, "relative index table");
@@ -413,6 +489,81 @@ final class TensorCodec {
         LayerBreakdown stats = new LayerBreakdown(name, elements, nonZeros, book == null, bookSize, indexBits,
                 fillers, codeBits, gapBits, 4L * bookSize, sectionBytes);
         return new Decoded(tensor, stats);
+    }
+
+    /** K codebook values: non-zero bit patterns in strictly increasing key order. */
+    private static int[] readCodebook(Cursor c, int size) throws PackedFileException {
+        c.need(4L * size, "the codebook");
+        int[] book = new int[size];
+        for (int i = 0; i < size; i++) {
+            int at = c.pos;
+            book[i] = (int) c.u32("a codebook value");
+            if (isZero(book[i]) || (i > 0 && sortKey(book[i]) <= sortKey(book[i - 1]))) {
+                throw c.invalid(at, "codebook value " + i + " (" + Float.intBitsToFloat(book[i])
+                        + ") is zero or not above the one before");
+            }
+        }
+        return book;
+    }
+
+    /** The rest of a dense tensor section (format 2): every element in order, coded or raw. */
+    private static Decoded decodeDense(Cursor c, String name, long[] shape, long elements, boolean raw, int shapeAt,
+            int sectionBytes) throws PackedFileException {
+        int[] book = null;
+        int[] codeLengths = null;
+        long codeBytes;
+        if (raw) {
+            codeBytes = 4 * elements;
+            c.need(codeBytes, "the raw values");
+        } else {
+            int at = c.pos;
+            long size = c.u32("the codebook size");
+            if (size > MAX_CODEBOOK) {
+                throw c.invalid(at, "codebook size " + size + " must be in 0.." + MAX_CODEBOOK);
+            }
+            book = readCodebook(c, (int) size);
+            codeLengths = readTable(c, (int) size + 1, elements > 0, "code table");
+            codeBytes = c.u32("the code stream length");
+            c.need(codeBytes, "the code stream");
+        }
+        int start = c.pos;
+        c.pos += (int) codeBytes;
+        if (c.pos != c.end) {
+            throw c.invalid(c.pos, (c.end - c.pos) + " unexpected bytes after the last stream");
+        }
+        float[] values = allocate(c, elements, shapeAt);
+        long nonZeros = 0;
+        long codeBits = 32 * elements;
+        if (raw) {
+            for (int i = 0; i < elements; i++) {
+                int bits = (int) Cursor.u32At(c.buf, start + 4 * i);
+                if (bits == 0x80000000) {
+                    throw c.invalid(start + 4L * i, "raw value " + i + " is -0.0; zeros must be stored as +0.0");
+                }
+                values[i] = Float.intBitsToFloat(bits);
+                nonZeros += bits == 0 ? 0 : 1;
+            }
+        } else if (elements > 0) {
+            Huffman.Decoder codes = new Huffman.Decoder(codeLengths, c.buf, start, (int) codeBytes);
+            for (int i = 0; i < elements; i++) {
+                int s = codes.next();
+                if (s < 0) {
+                    throw streamError(c, s, "code stream", start, codes.bitsRead(start), i, elements);
+                }
+                if (s > 0) {
+                    values[i] = Float.intBitsToFloat(book[s - 1]);
+                    nonZeros++;
+                }
+            }
+            checkEnd(c, codes, "code stream", start, codeBytes);
+            codeBits = codes.bitsRead(start);
+        } else if (codeBytes != 0) {
+            throw c.invalid(start, "a tensor without elements must have an empty code stream");
+        }
+        int bookSize = book == null ? 0 : book.length;
+        LayerBreakdown stats = new LayerBreakdown(name, elements, nonZeros, raw, bookSize, 0, 0, codeBits, 0,
+                4L * bookSize, sectionBytes);
+        return new Decoded(new Tensor(name, shape, values), stats);
     }
 
     /** The tensor's array, or a clear error where the heap cannot hold it (never an OutOfMemoryError). */

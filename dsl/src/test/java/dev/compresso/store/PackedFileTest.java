@@ -238,6 +238,24 @@ class PackedFileTest {
     }
 
     @Test
+    void versionOneFilesStillRead() throws IOException {
+        // A file with sparse sections only is a version 1 file once its header says so.
+        Path f = dir.resolve("v1.cmpr");
+        PackedFile.write(f, ARCH, small(), PackedFile.Options.defaults().indexBits(5));
+        byte[] b = Files.readAllBytes(f);
+        b[5] = 1;
+        java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
+        crc.update(b, 0, 12);
+        java.nio.ByteBuffer.wrap(b).putInt(12, (int) crc.getValue());
+        Files.write(f, b);
+        PackedFile.Contents back = PackedFile.read(f);
+        assertEquals(small().size(), back.tensors().size());
+        for (int i = 0; i < small().size(); i++) {
+            TensorCodecTest.assertBitsEqual(small().get(i).values(), back.tensors().get(i).values());
+        }
+    }
+
+    @Test
     void wrongMagicAndNewerVersionSayWhy() throws IOException {
         Path zip = dir.resolve("model.zip");
         Files.write(zip, new byte[] {'P', 'K', 3, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0});
@@ -249,11 +267,12 @@ class PackedFileTest {
         Path f = dir.resolve("new.cmpr");
         PackedFile.write(f, ARCH, small(), PackedFile.Options.defaults());
         byte[] b = Files.readAllBytes(f);
-        b[5] = 3;
+        assertEquals(PackedFile.FORMAT_VERSION, b[5]);
+        b[5] = PackedFile.FORMAT_VERSION + 1;
         Files.write(f, b);
         PackedFileException newer = assertThrows(PackedFileException.class, () -> PackedFile.read(f));
-        assertTrue(newer.getMessage().contains("written by a newer Compresso (format 3); this one reads up to 1; upgrade"),
-                newer.getMessage());
+        assertTrue(newer.getMessage().contains("written by a newer Compresso (format " + (PackedFile.FORMAT_VERSION + 1)
+                + "); this one reads up to " + PackedFile.FORMAT_VERSION + "; upgrade"), newer.getMessage());
         assertEquals(4, newer.offset());
         System.out.println(magic.getMessage() + "\n" + newer.getMessage());
     }

@@ -15,6 +15,7 @@ class TensorCodecTest {
         TensorCodec.Encoded e = TensorCodec.encode(t, bits, raw);
         Cursor c = new Cursor(e.payload(), "mem");
         c.section = "tensor section 1 of 1";
+        c.version = PackedFile.FORMAT_VERSION;
         TensorCodec.Decoded d = TensorCodec.decode(c);
         assertEquals(t.name(), d.tensor().name());
         assertArrayEquals(t.shape(), d.tensor().shape());
@@ -91,6 +92,10 @@ class TensorCodecTest {
         assertEquals(500, d.nonZeros());
         assertEquals(7, d.codebookSize());
         assertEquals(1.0, d.indexBitsAfter(), 1e-9, "all gaps are 0: one bit each");
+        LayerBreakdown best = roundTrip(new Tensor("d", new long[] {20, 25}, dense), 0, false).breakdown();
+        assertEquals(0, best.indexBits(), "with the width left to the writer, a tensor without zeros is stored densely");
+        assertEquals(0, best.indexStreamBits());
+        assertTrue(best.storedBytes() <= d.storedBytes() - 500 / 8 + 5, best + " vs " + d);
 
         roundTrip(new Tensor("one", new long[] {1}, new float[] {42f}), 5, true);
         roundTrip(new Tensor("one0", new long[] {1}, new float[] {0f}), 5, true);
@@ -147,6 +152,46 @@ class TensorCodecTest {
             roundTrip(new Tensor("t" + trial, new long[] {size}, v), bits, r.nextBoolean());
             roundTrip(new Tensor("t" + trial, new long[] {1, size}, v), bits, false);
         }
+    }
+
+    @Test
+    void denseLayoutKeepsEveryValueAndPaysNoIndex() throws Exception {
+        Random r = new Random(5);
+        float[] shared = new float[4096]; // one-bit sharing: two values, a few zeros (one of them -0.0)
+        float[] raw = new float[4096]; // all distinct
+        for (int i = 0; i < shared.length; i++) {
+            shared[i] = r.nextBoolean() ? 0.25f : -0.125f;
+            raw[i] = (float) r.nextGaussian();
+        }
+        shared[7] = 0f;
+        shared[100] = -0f;
+        raw[9] = -0f;
+        LayerBreakdown s1 = roundTrip(new Tensor("shared", new long[] {64, 64}, shared), 0, false).breakdown();
+        assertEquals(0, s1.indexBits());
+        assertEquals(4094, s1.nonZeros());
+        assertEquals(2, s1.codebookSize());
+        // three symbols (zero and two values): Huffman gives 1 and 2 bits, at most 1.5 bits an element
+        assertTrue(s1.codeStreamBits() <= 4096 * 3 / 2 + 8, "at most 1.5 bits an element: " + s1.codeStreamBits());
+        LayerBreakdown sparse = roundTrip(new Tensor("shared", new long[] {64, 64}, shared), 1, false).breakdown();
+        // sparse with 1-bit indices: 1 bit of code and 1 of index an element; dense: at most 1.5
+        assertTrue(s1.storedBytes() < 0.8 * sparse.storedBytes(), s1 + " vs " + sparse);
+        LayerBreakdown r1 = roundTrip(new Tensor("raw", new long[] {4096}, raw), 0, true).breakdown();
+        assertTrue(r1.raw());
+        assertEquals(0, r1.indexBits());
+        assertEquals(4095, r1.nonZeros());
+        assertTrue(r1.storedBytes() <= 4L * 4096 + 30, "raw and dense costs 4 bytes an element: " + r1.storedBytes());
+    }
+
+    @Test
+    void aDenseSectionInAVersionOneFileIsRejected() {
+        float[] v = {1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2};
+        TensorCodec.Encoded e = TensorCodec.encode(new Tensor("d", new long[] {16}, v), 0, false);
+        assertEquals(TensorCodec.MODE_DENSE_CODEBOOK, e.payload()[2 + 1 + 1 + 8]);
+        Cursor c = new Cursor(e.payload(), "old.cmpr");
+        c.section = "tensor section 1 of 1";
+        c.version = 1;
+        PackedFileException ex = org.junit.jupiter.api.Assertions.assertThrows(PackedFileException.class, () -> TensorCodec.decode(c));
+        assertTrue(ex.getMessage().contains("mode 2 (dense) exists from format version 2; this file is version 1"), ex.getMessage());
     }
 
     @Test

@@ -39,7 +39,7 @@ try:
     assert r["content"]["status"] == "error", r["content"]
     assert waited < 1.0, f"interrupt took {waited:.3f} s"
     reply = kc.execute_interactive("1 + 1", timeout=30, output_hook=lambda m: None)
-    assert reply["content"]["status"] == "ok"
+    assert reply["content"]["status"] == "ok", reply["content"]
 
     # display(x) / updateDisplay(id, x): one display_data, then an update_display_data with its id
     msgs = []

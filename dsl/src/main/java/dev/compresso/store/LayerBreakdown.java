@@ -51,7 +51,10 @@ public record LayerBreakdown(
         return Math.max(1, 32 - Integer.numberOfLeadingZeros(Math.max(codebookSize, 2) - 1));
     }
 
-    /** Bits per non-zero weight after Huffman coding (the code stream, fillers included, over the non-zeros). */
+    /**
+     * Bits per non-zero weight after Huffman coding: the code stream over the non-zeros, with the
+     * codes of fillers (sparse sections) or of zeros (dense sections) included.
+     */
     public double codeBitsAfter() {
         return nonZeros == 0 ? 0 : (double) codeStreamBits / nonZeros;
     }

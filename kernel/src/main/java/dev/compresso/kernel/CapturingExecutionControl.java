@@ -3,6 +3,7 @@ package dev.compresso.kernel;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 import jdk.jshell.execution.LocalExecutionControl;
 import jdk.jshell.spi.ExecutionControl;
 import jdk.jshell.spi.ExecutionControlProvider;
@@ -20,13 +21,15 @@ final class CapturingExecutionControl extends LocalExecutionControl {
     /** One snippet run: its method, and what it returned or threw. */
     static final class Invocation {
         final Method doit;
+        final BooleanSupplier skip;
         volatile Thread thread;
         volatile Object value;
         volatile Throwable thrown;
         volatile boolean finished;
 
-        Invocation(Method doit) {
+        Invocation(Method doit, BooleanSupplier skip) {
             this.doit = doit;
+            this.skip = skip;
         }
     }
 
@@ -44,10 +47,19 @@ final class CapturingExecutionControl extends LocalExecutionControl {
 
     private volatile Invocation running;
     private volatile Invocation last;
+    private volatile BooleanSupplier skip = () -> false;
+
+    /**
+     * Snippets compiled while {@code stopRequested} is true do not run: an interrupt that comes while
+     * JShell compiles a snippet (there is no thread to stop yet) still keeps it from starting.
+     */
+    void skipWhen(BooleanSupplier stopRequested) {
+        this.skip = stopRequested;
+    }
 
     @Override
     protected String invoke(Method doitMethod) throws Exception {
-        Invocation inv = new Invocation(doitMethod);
+        Invocation inv = new Invocation(doitMethod, skip);
         last = inv;
         running = inv;
         CURRENT.set(inv);
@@ -67,6 +79,9 @@ final class CapturingExecutionControl extends LocalExecutionControl {
     private static Object trampoline() throws Throwable {
         Invocation inv = CURRENT.get();
         inv.thread = Thread.currentThread();
+        if (inv.skip.getAsBoolean()) {
+            return null;
+        }
         try {
             inv.value = inv.doit.invoke(null);
         } catch (InvocationTargetException e) {

@@ -121,6 +121,8 @@ public final class Evaluator implements AutoCloseable {
         for (String imp : STARTUP_IMPORTS) {
             jshell.eval(imp);
         }
+        // JShell starts its execution engine when it is built, so the control exists by now
+        provider.control().skipWhen(() -> interruptRequested);
     }
 
     /** The JShell instance, for tests. */
@@ -159,12 +161,12 @@ public final class Evaluator implements AutoCloseable {
      * @return the last value and the error, if any
      */
     public Outcome eval(String code, String source, ValueListener onValue) {
-        interruptRequested = false;
         evaluating = true;
         try {
             return evalSnippets(code, source, onValue);
         } finally {
             evaluating = false;
+            interruptRequested = false;
         }
     }
 
@@ -175,6 +177,9 @@ public final class Evaluator implements AutoCloseable {
         String valueName = null;
         while (!rest.isBlank()) {
             int offset = code.length() - rest.length();
+            if (interruptRequested) { // asked before this snippet started, possibly before the cell did
+                return new Outcome(false, null, null, interrupted(source, lineOf(code, offset + leadingSpace(rest))));
+            }
             SourceCodeAnalysis.CompletionInfo ci = analysis.analyzeCompletion(rest);
             if (!ci.completeness().isComplete()) {
                 if (ci.completeness() == SourceCodeAnalysis.Completeness.EMPTY) {
@@ -414,13 +419,15 @@ public final class Evaluator implements AutoCloseable {
     /**
      * Stops the running code: first a {@link Thread#interrupt()} so loops that check it (training)
      * end cleanly, then, if the code still runs after {@value #STOP_GRACE_MILLIS} ms, JShell's
-     * {@code stop()}, which ends tight loops. Returns at once; safe from any thread.
+     * {@code stop()}, which ends tight loops. Called before {@link #eval} starts, it stops that eval
+     * before its first snippet (the kernel calls it only while a cell runs or waits to). Returns at
+     * once; safe from any thread.
      */
     public void interrupt() {
+        interruptRequested = true;
         if (!evaluating) {
             return;
         }
-        interruptRequested = true;
         CapturingExecutionControl control = provider.control();
         CapturingExecutionControl.Invocation inv = control == null ? null : control.running();
         if (inv == null) {
@@ -435,6 +442,11 @@ public final class Evaluator implements AutoCloseable {
                 jshell.stop();
             }
         }, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Forgets an {@link #interrupt} that came after the last {@link #eval} ended. */
+    void clearInterrupt() {
+        interruptRequested = false;
     }
 
     /** True while {@link #eval} runs. */

@@ -35,6 +35,8 @@ final class Kernel {
 
     private static final Logger LOG = LoggerFactory.getLogger(Kernel.class);
     private static final int POLL_MILLIS = 100;
+    /** How long closing a socket waits for its queued messages. */
+    static final int CLOSE_LINGER_MILLIS = 1000;
     /** How long an input_request may wait in the queue before the stdin thread sends it. */
     private static final int STDIN_POLL_MILLIS = 20;
 
@@ -50,6 +52,9 @@ final class Kernel {
     private final CompletableFuture<Evaluator> evaluator;
     private final List<String> history = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    private final Object cellLock = new Object();
+    private boolean cellActive; // an execute_request is being handled; guarded by cellLock
+    private boolean interruptPending; // an interrupt came during it; guarded by cellLock
     private volatile boolean running = true;
     private volatile boolean restartRequested;
     private volatile JsonObject currentParent;
@@ -82,7 +87,9 @@ final class Kernel {
 
     private ZMQ.Socket bind(SocketType type, int port) {
         ZMQ.Socket s = ctx.createSocket(type);
-        s.setLinger(0);
+        // Closing waits up to this long for queued messages, so the last replies (shutdown_reply, the
+        // final idle status) reach the client; with 0 they could be dropped as the kernel exits.
+        s.setLinger(CLOSE_LINGER_MILLIS);
         s.setReceiveTimeOut(POLL_MILLIS);
         s.bind(conn.address(port));
         return s;
@@ -130,11 +137,20 @@ final class Kernel {
         stopped.countDown();
     }
 
-    /** Handles SIGINT and interrupt_request alike. */
+    /**
+     * Handles SIGINT and interrupt_request alike: stops the cell that runs, also one still waiting for
+     * JShell to start; with no cell running it does nothing.
+     */
     void interrupt() {
-        Evaluator ev = evaluator.getNow(null);
-        if (ev != null) {
-            ev.interrupt();
+        synchronized (cellLock) {
+            if (!cellActive) {
+                return;
+            }
+            interruptPending = true;
+            Evaluator ev = evaluator.getNow(null);
+            if (ev != null) {
+                ev.interrupt(); // returns at once
+            }
         }
     }
 
@@ -176,10 +192,6 @@ final class Kernel {
                 continue;
             }
             handle(socket, channel, msg);
-            if (abortQueued) {
-                abortQueued = false;
-                abortQueuedExecutes(socket, channel);
-            }
         }
     }
 
@@ -253,6 +265,12 @@ final class Kernel {
                 }
                 default -> null;
             };
+            if (abortQueued) {
+                // A cell failed with stop_on_error: abort the executes queued behind it before its reply
+                // goes out, so that whatever the client sends after hearing of the failure runs.
+                abortQueued = false;
+                abortQueuedExecutes(socket, channel);
+            }
             if (content == null) {
                 LOG.warn("{}: dropped unknown request type '{}'", channel, type);
             } else {
@@ -510,14 +528,30 @@ final class Kernel {
         if (!silent) {
             publish("execute_input", msg.header(), input);
         }
-        Evaluator ev = evaluator.join();
-        currentAllowStdin = req.has("allow_stdin") && req.get("allow_stdin").getAsBoolean();
-        currentRequest = msg;
-        currentParent = msg.header();
+        synchronized (cellLock) {
+            cellActive = true;
+            interruptPending = false;
+        }
         Evaluator.Outcome outcome;
+        Evaluator ev = null;
         try {
+            ev = evaluator.join();
+            synchronized (cellLock) {
+                if (interruptPending) { // came while JShell was starting
+                    ev.interrupt();
+                }
+            }
+            currentAllowStdin = req.has("allow_stdin") && req.get("allow_stdin").getAsBoolean();
+            currentRequest = msg;
+            currentParent = msg.header();
             outcome = new Magics(ev).run(code, "cell [" + count + "]");
         } finally {
+            synchronized (cellLock) {
+                cellActive = false;
+                if (ev != null) {
+                    ev.clearInterrupt(); // one that came as the cell ended must not stop the next
+                }
+            }
             flushStreams();
             currentParent = null;
             currentRequest = null;

@@ -142,12 +142,12 @@ final class Wire {
         socket.send(c);
     }
 
-    /** Receives one multipart message, or null after {@code socket}'s receive timeout. */
     /** The next message if one is already waiting, else null, without blocking. */
     static List<byte[]> receiveNow(ZMQ.Socket socket) {
         return frames(socket, socket.recv(ZMQ.DONTWAIT));
     }
 
+    /** Receives one multipart message, or null after {@code socket}'s receive timeout. */
     static List<byte[]> receive(ZMQ.Socket socket) {
         return frames(socket, socket.recv());
     }

@@ -61,6 +61,20 @@ class EvaluatorTest {
     }
 
     @Test
+    void anInterruptJustBeforeACellStopsItBeforeItsFirstSnippet() {
+        assertTrue(ev.eval("int ran = 0;", "c", null).ok());
+        ev.interrupt(); // as the kernel does when the interrupt comes while JShell still starts
+        Evaluator.Outcome o = ev.eval("ran = 1;\nwhile (true) { }", "cell [9]", null);
+        assertFalse(o.ok());
+        assertEquals(CellError.Kind.INTERRUPTED, o.error().kind());
+        assertEquals(0, ev.eval("ran", "c", null).value(), "no snippet of the interrupted cell ran");
+        ev.interrupt();
+        ev.clearInterrupt(); // as the kernel does when the interrupt came as the cell ended
+        assertTrue(ev.eval("ran = 2;", "c", null).ok());
+        assertEquals(2, ev.eval("ran", "c", null).value(), "a cleared interrupt does not stop the next cell");
+    }
+
+    @Test
     void declarationsAndVoidCallsHaveNoValue() {
         assertFalse(ev.eval("int quiet = 3;", "c", null).hasValue());
         assertFalse(ev.eval("System.out.print(\"\")", "c", null).hasValue());

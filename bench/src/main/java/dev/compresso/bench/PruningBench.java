@@ -154,11 +154,7 @@ public final class PruningBench {
         dims[0] = input.size();
         System.arraycopy(shape, 0, dims, 1, shape.length);
         float[] features = new float[input.size() * input.sampleSize()];
-        int[] order = new int[input.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        input.copyFeatures(order, 0, order.length, features);
+        input.copyFeatures(0, input.size(), features, 0);
         ParameterStore store = new ParameterStore(n.manager(), false);
         try (NDManager m = n.manager().newSubManager()) {
             NDArray x = m.create(features, new Shape(dims));

@@ -110,6 +110,14 @@ public final class Samples {
         }
     }
 
+    /**
+     * Copies the features of the samples {@code from .. to - 1}, in order, into {@code out} starting
+     * at {@code offset}: one array copy, for passes over a whole set.
+     */
+    public void copyFeatures(int from, int to, float[] out, int offset) {
+        System.arraycopy(features, from * sampleSize, out, offset, (to - from) * sampleSize);
+    }
+
     /** The first {@code n} samples. */
     public Samples head(int n) {
         return slice(0, n);

@@ -232,10 +232,8 @@ public final class Distillation {
         int m = transfer.size();
         int size = labelled.sampleSize();
         float[] features = new float[Math.multiplyExact(n + m, size)];
-        labelled.copyFeatures(identity(n), 0, n, features);
-        float[] rest = new float[m * size];
-        transfer.copyFeatures(identity(m), 0, m, rest);
-        System.arraycopy(rest, 0, features, n * size, rest.length);
+        labelled.copyFeatures(0, n, features, 0);
+        transfer.copyFeatures(0, m, features, n * size);
         float[] logits = new float[(n + m) * outputs];
         System.arraycopy(teacherLogits(labelled).logits(), 0, logits, 0, n * outputs);
         System.arraycopy(teacher.outputs(transfer), 0, logits, n * outputs, m * outputs);
@@ -253,14 +251,6 @@ public final class Distillation {
         Samples all = Samples.of(features, labels, labelled.sampleShape(), labelled.classes());
         cache.put(all, new TeacherLogits(teacher.name(), all, outputs, logits));
         return all;
-    }
-
-    private static int[] identity(int n) {
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
-        return order;
     }
 
     /**

@@ -529,6 +529,23 @@ public final class Network implements AutoCloseable {
         return p.constraints();
     }
 
+    /**
+     * The first of this network's constraints of the given type, or null: whether it is pruned
+     * ({@code MaskConstraint}), weight-shared ({@code CodebookConstraint}) or quantized ({@code
+     * QuantConstraint}).
+     *
+     * @param type the constraint class
+     * @return the constraint, or null if there is none of that type
+     */
+    public <T extends Constraint> T constraint(Class<T> type) {
+        for (Constraint c : p.constraints()) {
+            if (type.isInstance(c)) {
+                return type.cast(c);
+            }
+        }
+        return null;
+    }
+
     /** The DJL block, for advanced use. Changing its weights changes this network. */
     public Block block() {
         return model.getBlock();

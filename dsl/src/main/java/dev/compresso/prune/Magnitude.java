@@ -165,18 +165,16 @@ public final class Magnitude {
      * @return the pruned model, whose masks hold during any later training
      */
     public Network apply(Network network) {
-        for (Constraint c : network.constraints()) {
-            if (c instanceof QuantConstraint) {
-                throw new IllegalStateException(
-                        "network '" + network.name() + "' is quantized; prune before quantizing: the zeros are exactly"
-                                + " representable, so quantizing a pruned model keeps them, but pruning a quantized one"
-                                + " fights its straight-through latent weights");
-            }
-            if (c instanceof CodebookConstraint) {
-                throw new IllegalStateException(
-                        "network '" + network.name() + "' is weight-shared; prune before sharing: sharing fixes each"
-                                + " weight's cluster, and fine-tuning would move pruned weights back to their centroid");
-            }
+        if (network.constraint(QuantConstraint.class) != null) {
+            throw new IllegalStateException(
+                    "network '" + network.name() + "' is quantized; prune before quantizing: the zeros are exactly"
+                            + " representable, so quantizing a pruned model keeps them, but pruning a quantized one"
+                            + " fights its straight-through latent weights");
+        }
+        if (network.constraint(CodebookConstraint.class) != null) {
+            throw new IllegalStateException(
+                    "network '" + network.name() + "' is weight-shared; prune before sharing: sharing fixes each"
+                            + " weight's cluster, and fine-tuning would move pruned weights back to their centroid");
         }
         List<String> params = selector.resolve(network);
         if (schedule != null) {

@@ -12,7 +12,6 @@ import dev.compresso.model.LayerSpec;
 import dev.compresso.model.Network;
 import dev.compresso.prune.Selector;
 import dev.compresso.share.CodebookConstraint;
-import dev.compresso.train.Constraint;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -184,17 +183,12 @@ public final class Quantization {
     public Network apply(Network network) {
         List<String> params = selector.resolve(network);
         Selector.checkCovered(perLayer, params, "bits");
-        CodebookConstraint codebook = null;
-        for (Constraint c : network.constraints()) {
-            if (c instanceof QuantConstraint) {
-                throw new IllegalStateException(
-                        "network '" + network.name() + "' is already quantized; quantize the model it came from instead"
-                                + " (quantizing twice rounds rounded values)");
-            }
-            if (c instanceof CodebookConstraint cb) {
-                codebook = cb;
-            }
+        if (network.constraint(QuantConstraint.class) != null) {
+            throw new IllegalStateException(
+                    "network '" + network.name() + "' is already quantized; quantize the model it came from instead"
+                            + " (quantizing twice rounds rounded values)");
         }
+        CodebookConstraint codebook = network.constraint(CodebookConstraint.class);
         if (activationBits > 0 && !network.architecture().isSequential()) {
             throw new IllegalArgumentException("activation quantization needs a sequential architecture; '"
                     + network.architecture().name() + "' wraps an arbitrary block. Quantize weights only");
@@ -264,12 +258,8 @@ public final class Quantization {
         long[] shape = new long[in.length + 1];
         shape[0] = samples.size();
         System.arraycopy(in, 0, shape, 1, in.length);
-        int[] order = new int[samples.size()];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
         float[] x = new float[samples.size() * samples.sampleSize()];
-        samples.copyFeatures(order, 0, samples.size(), x);
+        samples.copyFeatures(0, samples.size(), x, 0);
         try (NDManager scope = net.manager().newSubManager()) {
             NDList current = new NDList(scope.create(FloatBuffer.wrap(x), new Shape(shape)));
             int i = 0;

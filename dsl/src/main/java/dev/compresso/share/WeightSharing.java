@@ -3,7 +3,6 @@ package dev.compresso.share;
 import dev.compresso.model.Network;
 import dev.compresso.prune.Selector;
 import dev.compresso.quantize.QuantConstraint;
-import dev.compresso.train.Constraint;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -131,18 +130,16 @@ public final class WeightSharing {
      * @return the shared model, fine-tuned and evaluated on the model's training data when it has one
      */
     public Network apply(Network network) {
-        for (Constraint c : network.constraints()) {
-            if (c instanceof QuantConstraint) {
-                throw new IllegalStateException(
-                        "network '" + network.name() + "' is quantized; share before quantizing: quantizing a shared model"
-                                + " quantizes its codebook and keeps the clusters, while clustering quantized weights"
-                                + " merges levels at random");
-            }
-            if (c instanceof CodebookConstraint) {
-                throw new IllegalStateException(
-                        "network '" + network.name() + "' is already shared; share the model it came from instead"
-                                + " (sharing twice would cluster centroids, not weights)");
-            }
+        if (network.constraint(QuantConstraint.class) != null) {
+            throw new IllegalStateException(
+                    "network '" + network.name() + "' is quantized; share before quantizing: quantizing a shared model"
+                            + " quantizes its codebook and keeps the clusters, while clustering quantized weights"
+                            + " merges levels at random");
+        }
+        if (network.constraint(CodebookConstraint.class) != null) {
+            throw new IllegalStateException(
+                    "network '" + network.name() + "' is already shared; share the model it came from instead"
+                            + " (sharing twice would cluster centroids, not weights)");
         }
         List<String> params = selector.resolve(network);
         Selector.checkCovered(perLayer, params, "bits");

@@ -172,10 +172,6 @@ public final class Fit {
         int size = samples.sampleSize();
         int bs = Math.max(1, Math.min(batchSize, n));
         long[] inputShape = net.architecture().inputShape();
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
         float[] features = new float[bs * size];
         long[] labels = new long[bs];
         BatchBuffers buffers = new BatchBuffers(bs, size);
@@ -186,7 +182,7 @@ public final class Fit {
         for (int from = 0; from < n; from += bs) {
             int to = Math.min(n, from + bs);
             int m = to - from;
-            samples.copyFeatures(order, from, to, features);
+            samples.copyFeatures(from, to, features, 0);
             for (int i = from; i < to; i++) {
                 labels[i - from] = samples.label(i);
             }
@@ -220,16 +216,12 @@ public final class Fit {
         int bs = Math.max(1, Math.min(batchSize, n));
         long[] inputShape = net.architecture().inputShape();
         ParameterStore store = new ParameterStore(net.manager(), false);
-        int[] order = new int[n];
-        for (int i = 0; i < n; i++) {
-            order[i] = i;
-        }
         float[] features = new float[bs * size];
         float[] result = new float[n * outs];
         for (int from = 0; from < n; from += bs) {
             int to = Math.min(n, from + bs);
             int m = to - from;
-            samples.copyFeatures(order, from, to, features);
+            samples.copyFeatures(from, to, features, 0);
             try (NDManager scope = net.manager().newSubManager()) {
                 NDArray x = scope.create(FloatBuffer.wrap(features, 0, m * size), new Shape(batch(inputShape, m)));
                 float[] out = net.block().forward(store, new NDList(x), false).singletonOrThrow().toFloatArray();

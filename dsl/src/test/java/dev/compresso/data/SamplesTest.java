@@ -45,6 +45,22 @@ class SamplesTest {
     }
 
     @Test
+    void copyFeaturesOfARangeGoesWhereItIsAsked() {
+        Samples s = counting(6);
+        int size = s.sampleSize();
+        float[] out = new float[5 * size];
+        Arrays.fill(out, -1);
+        s.copyFeatures(2, 5, out, size); // samples 2, 3, 4 after one row left alone
+        for (int c = 0; c < size; c++) {
+            assertEquals(-1f, out[c]);
+            assertEquals(-1f, out[4 * size + c]);
+        }
+        for (int r = 0; r < 3; r++) {
+            assertArrayEquals(s.features(2 + r), Arrays.copyOfRange(out, (1 + r) * size, (2 + r) * size));
+        }
+    }
+
+    @Test
     void permutationIsAPermutation() {
         int[] p = Samples.permutation(1000, 3);
         int[] sorted = p.clone();

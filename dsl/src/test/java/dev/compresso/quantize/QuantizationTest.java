@@ -1,6 +1,8 @@
 package dev.compresso.quantize;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +13,7 @@ import dev.compresso.model.LayerSpec;
 import dev.compresso.model.Network;
 import dev.compresso.model.Zoo;
 import dev.compresso.prune.Magnitude;
+import dev.compresso.share.CodebookConstraint;
 import dev.compresso.share.WeightSharing;
 import dev.compresso.train.TrainOptions;
 import java.util.HashSet;
@@ -100,6 +103,10 @@ class QuantizationTest {
             try (Network tuned = q.finetune(1)) {
                 assertTrue(distinct(tuned.weights("02Linear_weight")) <= 9, "≤ 8 centroids and zero");
             }
+            assertNull(shared.constraint(QuantConstraint.class));
+            assertNotNull(shared.constraint(CodebookConstraint.class));
+            assertNotNull(q.constraint(QuantConstraint.class), "quantizing adds its constraint");
+            assertNull(q.constraint(CodebookConstraint.class), "its own constraint keeps the codebook, in place of the old one");
             IllegalStateException e = assertThrows(IllegalStateException.class, () -> q.share(WeightSharing.kmeans().bits(2)));
             assertTrue(e.getMessage().contains("share before quantizing"), e.getMessage());
             e = assertThrows(IllegalStateException.class, () -> q.prune(Magnitude.magnitude().sparsity(0.6)));

@@ -55,10 +55,7 @@ class KernelProcessTest {
         Process kernel = startKernel(java.util.Map.of("JPY_PARENT_PID", Long.toString(launcher.pid())));
         Wire wire = new Wire(key, "hmac-sha256");
         try (ZContext ctx = new ZContext()) {
-            ZMQ.Socket shell = ctx.createSocket(SocketType.DEALER);
-            shell.setReceiveTimeOut(30_000);
-            shell.setLinger(0);
-            shell.connect(info.address(info.shellPort()));
+            ZMQ.Socket shell = dealer(ctx, info.shellPort(), 30_000);
             assertEquals("kernel_info_reply", roundTrip(wire, shell, "kernel_info_request", new JsonObject()).type());
             assertTrue(kernel.isAlive());
             launcher.destroy();
@@ -81,15 +78,9 @@ class KernelProcessTest {
         Process kernel = startKernel(java.util.Map.of());
         Wire wire = new Wire(key, "hmac-sha256");
         try (ZContext ctx = new ZContext()) {
-            ZMQ.Socket shell = ctx.createSocket(SocketType.DEALER);
-            shell.setReceiveTimeOut(30_000);
-            shell.setLinger(0);
-            shell.connect(info.address(info.shellPort()));
+            ZMQ.Socket shell = dealer(ctx, info.shellPort(), 30_000);
 
-            ZMQ.Socket control = ctx.createSocket(SocketType.DEALER); // connected at the start, as clients do
-            control.setReceiveTimeOut(10_000);
-            control.setLinger(0);
-            control.connect(info.address(info.controlPort()));
+            ZMQ.Socket control = dealer(ctx, info.controlPort(), 10_000); // connected at the start, as clients do
             assertEquals("kernel_info_reply", roundTrip(wire, shell, "kernel_info_request", new JsonObject()).type());
             JsonObject loop = new JsonObject();
             loop.addProperty("code", "while (true) { }");
@@ -120,6 +111,15 @@ class KernelProcessTest {
         } finally {
             kernel.destroyForcibly();
         }
+    }
+
+    /** A DEALER connected to the kernel's {@code port}, whose receive gives up after {@code timeoutMillis}. */
+    private ZMQ.Socket dealer(ZContext ctx, int port, int timeoutMillis) {
+        ZMQ.Socket s = ctx.createSocket(SocketType.DEALER);
+        s.setReceiveTimeOut(timeoutMillis);
+        s.setLinger(0);
+        s.connect(info.address(port));
+        return s;
     }
 
     /** Whether this process ignores SIGINT (Linux: bit 1 of SigIgn in /proc/self/status). */

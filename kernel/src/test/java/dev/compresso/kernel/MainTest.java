@@ -17,7 +17,8 @@ class MainTest {
     @TempDir
     Path dir;
 
-    private String runCapturing(String... args) {
+    /** Runs {@link Main#run} with stdout and stderr captured: the exit code, a newline, then the output. */
+    static String runCapturing(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
         ByteArrayOutputStream buf = new ByteArrayOutputStream();

@@ -3,9 +3,6 @@ package dev.compresso.kernel;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -43,21 +40,8 @@ class ReadmeTourTest {
 
     @Test
     void theTourRuns() {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        PrintStream both = new PrintStream(buf, true, StandardCharsets.UTF_8);
-        System.setOut(both);
-        System.setErr(both);
-        int code;
-        try {
-            code = Main.run(new String[] {"run", ROOT.resolve("examples/tour.jsh").toString(), "--out", dir.toString()});
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-        String out = buf.toString(StandardCharsets.UTF_8);
-        assertEquals(0, code, out);
+        String out = MainTest.runCapturing("run", ROOT.resolve("examples/tour.jsh").toString(), "--out", dir.toString());
+        assertTrue(out.startsWith("0\n"), "exit code 0 expected: " + out);
         assertTrue(out.contains("lenet-300-100-pruned-shared-packed"), out);
         assertTrue(out.contains("size breakdown of lenet-300-100-pruned-shared.cmpr"), out);
         assertTrue(Files.exists(dir.resolve("lenet-300-100-pruned-shared.cmpr")), "the packed file is in the output folder");

@@ -12,9 +12,15 @@ Cells, from cheapest to dearest for a JShell kernel:
 Then `1 + 1` again after SESSION more cells in the same kernel: a kernel that keeps every value as a
 JShell `$N` temporary compiles each cell slower than the last.
 
-Usage: JUPYTER_PATH=... /usr/bin/python3 bench/kernel.py [LAUNCHES] [WARMUP] [ROUNDS] [SESSION]
+Last, interrupt latency: a tight loop runs for 0.5 s, then `KernelManager.interrupt_kernel()` (a
+message for compresso, SIGINT for ipykernel) and the time until its execute_reply, median of
+INTERRUPTS; for compresso again under every JDK 21+ found in /usr/lib/jvm (JDK 20 removed
+Thread.stop, so the stop works differently there).
+
+Usage: JUPYTER_PATH=... /usr/bin/python3 bench/kernel.py [LAUNCHES] [WARMUP] [ROUNDS] [SESSION] [INTERRUPTS]
 bench/run.sh kernel installs the kernelspec into a temporary prefix and runs this.
 """
+import glob
 import os
 import statistics
 import sys
@@ -26,14 +32,16 @@ launches = int(sys.argv[1]) if len(sys.argv) > 1 else 5
 warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 session = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
+interrupts = int(sys.argv[5]) if len(sys.argv) > 5 else 10
 cells = {"python3": {"comment": "# nothing", "decl": "x = 1 + 1", "expr": "1 + 1"},
          "compresso": {"comment": "// nothing", "decl": "int x = 1 + 1;", "expr": "1 + 1"}}
+spin = {"python3": "while True:\n    pass", "compresso": "while (true) { }"}
 
 
-def start(name):
+def start(name, env=None):
     km = KernelManager(kernel_name=name)
     t0 = time.perf_counter()
-    km.start_kernel()
+    km.start_kernel(env=env) if env else km.start_kernel()
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=120)
@@ -52,6 +60,23 @@ def run(kc, code):
     if reply["content"]["status"] != "ok":
         raise SystemExit(f"cell {code!r} failed: {reply['content']}")
     return time.perf_counter() - t
+
+
+def interrupt_latency(km, kc, code):
+    """Seconds from interrupt_kernel() to the execute_reply of a cell spinning for 0.5 s."""
+    msg_id = kc.execute(code, stop_on_error=False)  # else ipykernel aborts the next cell too
+    time.sleep(0.5)
+    t = time.perf_counter()
+    km.interrupt_kernel()
+    while True:
+        reply = kc.get_shell_msg(timeout=30)
+        if reply["parent_header"].get("msg_id") == msg_id:
+            break
+    elapsed = time.perf_counter() - t
+    if reply["content"]["status"] != "error":
+        raise SystemExit(f"the interrupted cell {code!r} replied {reply['content']}")
+    run(kc, "1 + 1")  # answers again (and its idle status ends the interrupted cell's output)
+    return elapsed
 
 
 def ms(xs):
@@ -80,6 +105,20 @@ for name in ("compresso", "python3"):
     line.append(f"expr after {session} more cells {ms(later[-rounds:])}")
     if name == "compresso":
         line.append(f"first DSL cell after start {statistics.median(first_dsl):.3f} s")
+    line.append(f"interrupt {ms([interrupt_latency(km, kc, spin[name]) for _ in range(interrupts)])}")
     stop(km, kc)
     del km, kc
     print("   ".join(line), flush=True)
+
+for jdk in sorted(glob.glob("/usr/lib/jvm/*")):
+    release = os.path.join(jdk, "release")
+    if not os.path.exists(release) or os.path.islink(jdk):
+        continue
+    version = next((l.split("=")[1].strip('"\n') for l in open(release) if l.startswith("JAVA_VERSION=")), "")
+    if int(version.split(".")[0]) < 21:
+        continue
+    km, kc, t = start("compresso", env={**os.environ, "JAVA_HOME": jdk})
+    lat = [interrupt_latency(km, kc, spin["compresso"]) for _ in range(interrupts)]
+    stop(km, kc)
+    del km, kc
+    print(f"compresso on JDK {version}: launch->kernel_info_reply {t:.3f} s   interrupt {ms(lat)}", flush=True)

@@ -8,7 +8,7 @@
 #   bench/run.sh pack [runs] [warmup] [fresh]  pack (k-means + Huffman + write) and load times of LeNet-300-100
 #   bench/run.sh profile [wrap|direct]     per-batch phase timings of a Fit-like loop (diagnostic)
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
-#   bench/run.sh kernel [launches] [warmup] [rounds] [session]  launch, execute round trips, first DSL cell; ipykernel beside
+#   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts]  launch, round trips, first DSL cell, interrupt; ipykernel beside
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"

@@ -96,7 +96,7 @@ class KernelProcessTest {
             assertEquals("execute_reply", reply.type());
             assertEquals("error", reply.content().get("status").getAsString(), reply.content().toString());
             assertEquals("Interrupted", reply.content().get("ename").getAsString());
-            assertTrue(ms < 1000, "execute_reply came " + ms + " ms after SIGINT");
+            assertTrue(ms < 2000, "execute_reply came " + ms + " ms after SIGINT"); // latency: bench/run.sh kernel
             assertTrue(kernel.isAlive(), "SIGINT must not end the kernel");
 
             JsonObject two = new JsonObject();

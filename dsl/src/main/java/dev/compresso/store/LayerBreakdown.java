@@ -16,7 +16,10 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
  * @param weights all elements, zero or not
  * @param nonZeros elements that are not ±0
  * @param raw whether the non-zeros are stored as raw fp32 rather than as codebook codes
- * @param codebookSize distinct non-zero values in the codebook (0 when raw)
+ * @param codebookSize distinct non-zero values in the codebook, or in the largest one when each row
+ *     has its own (0 when raw)
+ * @param codebooks how many codebooks: 1, or one per row (a slice of the first dimension) where
+ *     per-channel quantization left a few values in each row but many in the tensor; 0 when raw
  * @param indexBits the width b of a relative index before Huffman coding; 0 for a dense section,
  *     which codes every element in order and stores no indices
  * @param fillerZeros filler entries inserted where a gap exceeded 2^b − 1
@@ -31,6 +34,7 @@ public record LayerBreakdown(
         long nonZeros,
         boolean raw,
         int codebookSize,
+        int codebooks,
         int indexBits,
         long fillerZeros,
         long codeStreamBits,
@@ -43,7 +47,10 @@ public record LayerBreakdown(
         return weights == 0 ? 0 : (double) nonZeros / weights;
     }
 
-    /** Bits per weight before Huffman coding: ⌈log2 codebook size⌉ (at least 1), or 32 when raw. */
+    /**
+     * Bits per weight before Huffman coding: ⌈log2 codebook size⌉ (at least 1; of the largest
+     * codebook when each row has its own), or 32 when raw.
+     */
     public int codeBitsBefore() {
         if (raw) {
             return 32;
@@ -112,7 +119,8 @@ public record LayerBreakdown(
             name.append(r.name());
             weights.append(r.weights());
             kept.append(r.density());
-            codebook.append(r.raw() ? "raw fp32" : Integer.toString(r.codebookSize()));
+            codebook.append(r.raw() ? "raw fp32" : r.codebooks() > 1
+                    ? String.format("%,d rows × ≤%d", r.codebooks(), r.codebookSize()) : Integer.toString(r.codebookSize()));
             codeBits.append(r.raw() ? 32 : r.codeBitsBefore());
             codeHuff.append(r.codeBitsAfter());
             idxBits.append(r.indexBits());

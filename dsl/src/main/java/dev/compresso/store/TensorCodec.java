@@ -7,7 +7,9 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Encodes one tensor into the payload of a tensor section and decodes it back (see FORMAT.md):
@@ -22,8 +24,14 @@ final class TensorCodec {
     static final int MODE_DENSE_CODEBOOK = 2;
     /** Format 2: every element as a raw float, no relative indices. */
     static final int MODE_DENSE_RAW = 3;
+    /** Format 3: as {@link #MODE_CODEBOOK} with one codebook per row (per-channel quantization). */
+    static final int MODE_ROW_CODEBOOK = 4;
+    /** Format 3: as {@link #MODE_DENSE_CODEBOOK} with one codebook per row. */
+    static final int MODE_DENSE_ROW_CODEBOOK = 5;
     /** Largest codebook; more distinct values are stored raw. */
     static final int MAX_CODEBOOK = 65_536;
+    /** Largest codebook of one row (its size is a u16). */
+    static final int MAX_ROW_CODEBOOK = 65_535;
     static final int TABLE_EMPTY = 0;
     static final int TABLE_DENSE = 1;
     static final int TABLE_SPARSE = 2;
@@ -43,19 +51,134 @@ final class TensorCodec {
     }
 
     /**
-     * How a tensor will be written: its mode, index width and code tables. A dense plan has index
-     * width 0 and no gap table; its code table covers every element, symbol 0 being a zero.
+     * The codebooks of a tensor (sort keys of the distinct non-zero values, ascending) and each
+     * non-zero's code symbol, 1-based (0 is a filler or a zero). Either one codebook for the whole
+     * tensor, or one per row, a row being a slice of the first dimension: per-channel quantization
+     * leaves at most 2^bits values in a row but thousands in the tensor.
+     *
+     * @param freq symbol frequencies over the non-zeros (freq[0] is 0; a plan sets it)
+     * @param bytes the codebooks' bytes in the file, their size fields included
      */
-    private record Plan(int indexBits, boolean raw, long fillers, int[] gapLengths, long gapBits,
-            int[] codeLengths, long codeBits, long bytes) {
-        boolean dense() {
-            return indexBits == 0;
+    private record Books(int[][] books, boolean perRow, int[] symbols, long[] freq, long bytes) {
+
+        static Books shared(int[] keys) {
+            int[] book = distinctSorted(keys, 0, keys.length);
+            if (book.length > MAX_CODEBOOK) {
+                return null;
+            }
+            int[] symbols = new int[keys.length];
+            long[] freq = new long[book.length + 1];
+            for (int k = 0; k < keys.length; k++) {
+                symbols[k] = Arrays.binarySearch(book, keys[k]) + 1;
+                freq[symbols[k]]++;
+            }
+            return new Books(new int[][] {book}, false, symbols, freq, 4 + 4L * book.length);
+        }
+
+        /** One codebook per row; null when a row has more distinct values than a row codebook holds. */
+        static Books perRow(int[] keys, int[] positions, int rows, long rowLength) {
+            int[][] books = new int[rows][];
+            int[] symbols = new int[keys.length];
+            int largest = 0;
+            long bytes = 0;
+            for (int row = 0, k = 0; row < rows; row++) {
+                int start = k;
+                while (k < keys.length && positions[k] / rowLength == row) {
+                    k++;
+                }
+                int[] book = distinctSorted(keys, start, k);
+                if (book.length > MAX_ROW_CODEBOOK) {
+                    return null;
+                }
+                for (int i = start; i < k; i++) {
+                    symbols[i] = Arrays.binarySearch(book, keys[i]) + 1;
+                }
+                books[row] = book;
+                largest = Math.max(largest, book.length);
+                bytes += 2 + 4L * book.length;
+            }
+            long[] freq = new long[largest + 1];
+            for (int s : symbols) {
+                freq[s]++;
+            }
+            return new Books(books, true, symbols, freq, bytes);
+        }
+
+        int largest() {
+            return freq.length - 1;
+        }
+
+        long entries() {
+            long n = 0;
+            for (int[] b : books) {
+                n += b.length;
+            }
+            return n;
+        }
+
+        void write(DataOutputStream out) throws IOException {
+            for (int[] book : books) {
+                if (perRow) {
+                    out.writeShort(book.length);
+                } else {
+                    out.writeInt(book.length);
+                }
+                for (int key : book) {
+                    out.writeInt(sortKey(key));
+                }
+            }
         }
     }
 
     /**
+     * How a tensor will be written: its mode, index width and code tables. A dense plan has index
+     * width 0 and no gap table; its code table covers every element, symbol 0 being a zero. A raw
+     * plan has no books.
+     */
+    private record Plan(int indexBits, Books books, long fillers, int[] gapLengths, long gapBits,
+            int[] codeLengths, long codeBits, long bytes) {
+        boolean dense() {
+            return indexBits == 0;
+        }
+
+        boolean raw() {
+            return books == null;
+        }
+
+        int mode() {
+            if (raw()) {
+                return dense() ? MODE_DENSE_RAW : MODE_RAW;
+            }
+            if (books.perRow) {
+                return dense() ? MODE_DENSE_ROW_CODEBOOK : MODE_ROW_CODEBOOK;
+            }
+            return dense() ? MODE_DENSE_CODEBOOK : MODE_CODEBOOK;
+        }
+
+        LayerBreakdown breakdown(Tensor t, long nonZeros, long storedBytes) {
+            return new LayerBreakdown(t.name(), t.values().length, nonZeros, raw(), raw() ? 0 : books.largest(),
+                    raw() ? 0 : books.books.length, indexBits, fillers, codeBits, gapBits,
+                    raw() ? 0 : 4 * books.entries(), storedBytes);
+        }
+    }
+
+    /** Huffman lengths for {@code freq} with {@code freq[0]} set to {@code zeros}. */
+    private static int[] codeLengths(long[] freq, long zeros) {
+        long[] f = freq.clone();
+        f[0] = zeros;
+        return Huffman.codeLengths(f, Huffman.MAX_LENGTH);
+    }
+
+    private static long codeBits(long[] freq, long zeros, int[] lengths) {
+        long[] f = freq.clone();
+        f[0] = zeros;
+        return Huffman.cost(f, lengths);
+    }
+
+    /**
      * Encodes a tensor in the layout that gives the fewest bytes: sparse (relative indices) or, when
-     * {@code indexBits} is 0, also dense (every element coded, no indices).
+     * {@code indexBits} is 0, also dense (every element coded, no indices); raw values, one codebook,
+     * or, for a tensor of rank 2 or more, one codebook per row.
      *
      * @param indexBits the relative index width 1..16, or 0 for the layout and width that give the fewest bytes
      * @param forceRaw store raw fp32 values even where a codebook would be smaller
@@ -68,33 +191,33 @@ final class TensorCodec {
                 nonZeros++;
             }
         }
+        int[] positions = new int[nonZeros];
         int[] gaps = new int[nonZeros];
         int[] bits = new int[nonZeros];
+        int[] keys = new int[nonZeros];
         int prev = -1;
         for (int i = 0, k = 0; i < v.length; i++) {
             int b = Float.floatToRawIntBits(v[i]);
             if (!isZero(b)) {
+                positions[k] = i;
                 gaps[k] = i - prev - 1;
+                keys[k] = sortKey(b);
                 bits[k++] = b;
                 prev = i;
             }
         }
-        // Codebook: the distinct non-zero bit patterns in ascending order; symbol 0 is the filler.
-        int[] keys = new int[nonZeros];
-        for (int k = 0; k < nonZeros; k++) {
-            keys[k] = sortKey(bits[k]);
-        }
-        int[] book = distinctSorted(keys);
-        boolean bookPossible = !forceRaw && nonZeros > 0 && book.length <= MAX_CODEBOOK;
-        int[] symbols = null;
-        long[] codeFreq = null;
-        if (bookPossible) {
-            symbols = new int[nonZeros];
-            codeFreq = new long[book.length + 1];
-            for (int k = 0; k < nonZeros; k++) {
-                int s = Arrays.binarySearch(book, keys[k]) + 1;
-                symbols[k] = s;
-                codeFreq[s]++;
+        List<Books> candidates = new ArrayList<>(2);
+        if (!forceRaw && nonZeros > 0) {
+            Books shared = Books.shared(keys);
+            if (shared != null) {
+                candidates.add(shared);
+            }
+            long[] shape = t.shape();
+            if (shape.length >= 2 && shape[0] > 1) {
+                Books rows = Books.perRow(keys, positions, (int) shape[0], v.length / shape[0]);
+                if (rows != null) {
+                    candidates.add(rows);
+                }
             }
         }
         Plan plan = null;
@@ -110,86 +233,77 @@ final class TensorCodec {
             int[] gapLengths = Huffman.codeLengths(gapFreq, Huffman.MAX_LENGTH);
             long gapBits = Huffman.cost(gapFreq, gapLengths);
             long common = tableBytes(gapLengths) + 4 + (gapBits + 7) / 8;
-            long rawBytes = common + 4 * (nonZeros + fillers);
-            Plan best = new Plan(b, true, fillers, gapLengths, gapBits, null, 32 * (nonZeros + fillers), rawBytes);
-            if (bookPossible) {
-                codeFreq[0] = fillers;
-                int[] codeLengths = Huffman.codeLengths(codeFreq, Huffman.MAX_LENGTH);
-                long codeBits = Huffman.cost(codeFreq, codeLengths);
-                long bookBytes = common + 4 + 4L * book.length + tableBytes(codeLengths) + 4 + (codeBits + 7) / 8;
-                if (bookBytes <= rawBytes) {
-                    best = new Plan(b, false, fillers, gapLengths, gapBits, codeLengths, codeBits, bookBytes);
-                }
-            }
-            if (plan == null || best.bytes < plan.bytes) {
-                plan = best;
+            plan = smaller(plan, new Plan(b, null, fillers, gapLengths, gapBits, null, 32 * (nonZeros + fillers),
+                    common + 4 * (nonZeros + fillers)));
+            for (Books books : candidates) {
+                int[] lengths = codeLengths(books.freq, fillers);
+                long codeBits = codeBits(books.freq, fillers, lengths);
+                plan = smaller(plan, new Plan(b, books, fillers, gapLengths, gapBits, lengths, codeBits,
+                        common + books.bytes + tableBytes(lengths) + 4 + (codeBits + 7) / 8));
             }
         }
-        if (indexBits == 0) {
+        if (indexBits == 0 && nonZeros > 0) {
             // Dense: no index stream; worth it when zeros are few (a dense gap stream costs ≥ 1 bit a weight).
+            // The sparse layout's index width and entry count take 5 bytes that the dense one does not.
             long zeros = v.length - nonZeros;
-            Plan dense = new Plan(0, true, 0, null, 0, null, 32L * v.length, 4L * v.length);
-            if (bookPossible) {
-                codeFreq[0] = zeros;
-                int[] codeLengths = Huffman.codeLengths(codeFreq, Huffman.MAX_LENGTH);
-                long codeBits = Huffman.cost(codeFreq, codeLengths);
-                long bookBytes = 4 + 4L * book.length + tableBytes(codeLengths) + 4 + (codeBits + 7) / 8;
-                if (bookBytes <= dense.bytes) {
-                    dense = new Plan(0, false, 0, null, 0, codeLengths, codeBits, bookBytes);
-                }
+            List<Plan> dense = new ArrayList<>();
+            dense.add(new Plan(0, null, 0, null, 0, null, 32L * v.length, 4L * v.length - 5));
+            for (Books books : candidates) {
+                int[] lengths = codeLengths(books.freq, zeros);
+                long codeBits = codeBits(books.freq, zeros, lengths);
+                dense.add(new Plan(0, books, 0, null, 0, lengths, codeBits,
+                        books.bytes + tableBytes(lengths) + 4 + (codeBits + 7) / 8 - 5));
             }
-            // the sparse layout's index width and entry count take 5 bytes that the dense one does not
-            if (nonZeros > 0 && dense.bytes < plan.bytes + 5) {
-                plan = dense;
+            for (Plan d : dense) {
+                plan = smaller(plan, d);
             }
         }
-        if (plan.dense()) {
-            return encodeDense(t, plan, book);
-        }
-        boolean raw = plan.raw;
-        indexBits = plan.indexBits;
-        int max = (1 << indexBits) - 1;
-        int[] gapLengths = plan.gapLengths;
-        int[] codeLengths = plan.codeLengths;
-        long gapBits = plan.gapBits;
-        long codeBits = plan.codeBits;
-        long fillers = plan.fillers;
-        int entries = (int) (nonZeros + fillers);
+        return plan.dense() ? encodeDense(t, plan, nonZeros) : encodeSparse(t, plan, gaps, bits);
+    }
 
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, (codeBits + gapBits) / 8 + 4L * book.length));
+    /** The cheaper plan; the first on a tie. */
+    private static Plan smaller(Plan best, Plan other) {
+        return best == null || other.bytes < best.bytes ? other : best;
+    }
+
+    /** Writes a sparse plan: relative indices, and codebook symbols or raw floats. */
+    private static Encoded encodeSparse(Tensor t, Plan plan, int[] gaps, int[] bits) {
+        int nonZeros = gaps.length;
+        int indexBits = plan.indexBits;
+        int max = (1 << indexBits) - 1;
+        int entries = (int) (nonZeros + plan.fillers);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, plan.bytes));
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             writeNameAndShape(out, t);
-            out.writeByte(raw ? MODE_RAW : MODE_CODEBOOK);
+            out.writeByte(plan.mode());
             out.writeByte(indexBits);
             out.writeInt(entries);
-            if (!raw) {
-                out.writeInt(book.length);
-                for (int key : book) {
-                    out.writeInt(sortKey(key));
-                }
-                writeTable(out, codeLengths);
+            if (!plan.raw()) {
+                plan.books.write(out);
+                writeTable(out, plan.codeLengths);
             }
-            writeTable(out, gapLengths);
-            int[] gapCodes = Huffman.canonicalCodes(gapLengths);
+            writeTable(out, plan.gapLengths);
+            int[] gapCodes = Huffman.canonicalCodes(plan.gapLengths);
             BitWriter gw = new BitWriter();
             for (int k = 0; k < nonZeros; k++) {
                 for (int f = gaps[k] >>> indexBits; f > 0; f--) {
-                    gw.write(gapCodes[max], gapLengths[max]);
+                    gw.write(gapCodes[max], plan.gapLengths[max]);
                 }
                 int g = gaps[k] & max;
-                gw.write(gapCodes[g], gapLengths[g]);
+                gw.write(gapCodes[g], plan.gapLengths[g]);
             }
             byte[] gapStream = gw.toByteArray();
             out.writeInt(gapStream.length);
             out.write(gapStream);
-            if (!raw) {
-                int[] codes = Huffman.canonicalCodes(codeLengths);
+            if (!plan.raw()) {
+                int[] symbols = plan.books.symbols;
+                int[] codes = Huffman.canonicalCodes(plan.codeLengths);
                 BitWriter cw = new BitWriter();
                 for (int k = 0; k < nonZeros; k++) {
                     for (int f = gaps[k] >>> indexBits; f > 0; f--) {
-                        cw.write(codes[0], codeLengths[0]);
+                        cw.write(codes[0], plan.codeLengths[0]);
                     }
-                    cw.write(codes[symbols[k]], codeLengths[symbols[k]]);
+                    cw.write(codes[symbols[k]], plan.codeLengths[symbols[k]]);
                 }
                 byte[] codeStream = cw.toByteArray();
                 out.writeInt(codeStream.length);
@@ -206,38 +320,29 @@ final class TensorCodec {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
         }
         byte[] payload = bytes.toByteArray();
-        int bookSize = raw || entries == 0 ? 0 : book.length;
-        LayerBreakdown stats = new LayerBreakdown(t.name(), v.length, nonZeros, raw, bookSize, indexBits,
-                fillers, codeBits, gapBits, 4L * bookSize, payload.length + 8L);
-        return new Encoded(payload, stats);
+        return new Encoded(payload, plan.breakdown(t, nonZeros, payload.length + 8L));
     }
 
     /** Writes a dense plan: every element in order, as a codebook symbol (0 = zero) or a raw float. */
-    private static Encoded encodeDense(Tensor t, Plan plan, int[] book) {
+    private static Encoded encodeDense(Tensor t, Plan plan, int nonZeros) {
         float[] v = t.values();
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, plan.bytes));
-        long nonZeros = 0;
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + (int) Math.min(Integer.MAX_VALUE - 64, plan.bytes + 5));
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             writeNameAndShape(out, t);
-            out.writeByte(plan.raw ? MODE_DENSE_RAW : MODE_DENSE_CODEBOOK);
-            if (plan.raw) {
+            out.writeByte(plan.mode());
+            if (plan.raw()) {
                 for (float x : v) {
                     int b = Float.floatToRawIntBits(x);
-                    nonZeros += isZero(b) ? 0 : 1;
                     out.writeInt(isZero(b) ? 0 : b);
                 }
             } else {
-                out.writeInt(book.length);
-                for (int key : book) {
-                    out.writeInt(sortKey(key));
-                }
+                plan.books.write(out);
                 writeTable(out, plan.codeLengths);
+                int[] symbols = plan.books.symbols;
                 int[] codes = Huffman.canonicalCodes(plan.codeLengths);
                 BitWriter cw = new BitWriter();
-                for (float x : v) {
-                    int b = Float.floatToRawIntBits(x);
-                    int symbol = isZero(b) ? 0 : Arrays.binarySearch(book, sortKey(b)) + 1;
-                    nonZeros += symbol == 0 ? 0 : 1;
+                for (int i = 0, k = 0; i < v.length; i++) {
+                    int symbol = isZero(Float.floatToRawIntBits(v[i])) ? 0 : symbols[k++];
                     cw.write(codes[symbol], plan.codeLengths[symbol]);
                 }
                 byte[] codeStream = cw.toByteArray();
@@ -248,10 +353,7 @@ final class TensorCodec {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not throw
         }
         byte[] payload = bytes.toByteArray();
-        int bookSize = plan.raw ? 0 : book.length;
-        LayerBreakdown stats = new LayerBreakdown(t.name(), v.length, nonZeros, plan.raw, bookSize, 0, 0,
-                plan.codeBits, 0, 4L * bookSize, payload.length + 8L);
-        return new Encoded(payload, stats);
+        return new Encoded(payload, plan.breakdown(t, nonZeros, payload.length + 8L));
     }
 
     private static void writeNameAndShape(DataOutputStream out, Tensor t) throws IOException {
@@ -264,8 +366,9 @@ final class TensorCodec {
         }
     }
 
-    private static int[] distinctSorted(int[] keys) {
-        int[] sorted = keys.clone();
+    /** The distinct values of keys[from, to), ascending. */
+    private static int[] distinctSorted(int[] keys, int from, int to) {
+        int[] sorted = Arrays.copyOfRange(keys, from, to);
         Arrays.sort(sorted);
         int n = 0;
         for (int i = 0; i < sorted.length; i++) {
@@ -372,14 +475,22 @@ final class TensorCodec {
         }
         at = c.pos;
         int mode = c.u8("the mode");
-        if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW) {
-            if (c.version < 2) {
-                throw c.invalid(at, "mode " + mode + " (dense) exists from format version 2; this file is version " + c.version);
-            }
-            return decodeDense(c, name, shape, elements, mode == MODE_DENSE_RAW, shapeAt, sectionBytes);
+        if (mode > MODE_DENSE_ROW_CODEBOOK) {
+            throw c.invalid(at, "mode " + mode + " is none of 0 (codebook), 1 (raw), 2 (dense codebook), 3 (dense raw),"
+                    + " 4 (row codebooks), 5 (dense row codebooks)");
         }
-        if (mode != MODE_CODEBOOK && mode != MODE_RAW) {
-            throw c.invalid(at, "mode " + mode + " is none of 0 (codebook), 1 (raw), 2 (dense codebook), 3 (dense raw)");
+        int since = mode >= MODE_ROW_CODEBOOK ? 3 : mode >= MODE_DENSE_CODEBOOK ? 2 : 1;
+        if (c.version < since) {
+            throw c.invalid(at, "mode " + mode + " (" + (since == 2 ? "dense" : "row codebooks") + ") exists from format version "
+                    + since + "; this file is version " + c.version);
+        }
+        boolean perRow = mode == MODE_ROW_CODEBOOK || mode == MODE_DENSE_ROW_CODEBOOK;
+        if (perRow && rank == 0) {
+            throw c.invalid(at, "mode " + mode + " (row codebooks) needs a tensor of rank 1 or more; this one is a scalar");
+        }
+        Rows rows = perRow ? new Rows((int) shape[0], shape[0] == 0 ? 0 : elements / shape[0]) : null;
+        if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW || mode == MODE_DENSE_ROW_CODEBOOK) {
+            return decodeDense(c, name, shape, elements, mode == MODE_DENSE_RAW, rows, shapeAt, sectionBytes);
         }
         at = c.pos;
         int indexBits = c.u8("the index width");
@@ -393,7 +504,7 @@ final class TensorCodec {
                     + " elements or the bits left in the section");
         }
         int max = (1 << indexBits) - 1;
-        int[] book = null;
+        int[][] books = null;
         int[] codeLengths = null;
         if (mode == MODE_CODEBOOK) {
             at = c.pos;
@@ -401,8 +512,12 @@ final class TensorCodec {
             if (entries == 0 ? size != 0 : size < 1 || size > MAX_CODEBOOK) {
                 throw c.invalid(at, "codebook size " + size + " must be " + (entries == 0 ? "0 when there are no entries" : "in 1.." + MAX_CODEBOOK));
             }
-            book = readCodebook(c, (int) size);
-            codeLengths = readTable(c, (int) size + 1, entries > 0, "code table");
+            books = new int[][] {readCodebook(c, (int) size)};
+        } else if (perRow) {
+            books = readRowCodebooks(c, rows, entries > 0);
+        }
+        if (books != null) {
+            codeLengths = readTable(c, alphabet(books), entries > 0, "code table");
         }
         int[] gapLengths = readTable(c, max + 1, entries > 0, "relative index table");
         at = c.pos;
@@ -412,7 +527,7 @@ final class TensorCodec {
         c.pos += (int) gapBytes;
         int codeStart = 0;
         long codeBytes = 0;
-        if (mode == MODE_CODEBOOK) {
+        if (books != null) {
             codeBytes = c.u32("the code stream length");
             c.need(codeBytes, "the code stream");
         } else {
@@ -432,13 +547,18 @@ final class TensorCodec {
         long codeBits = 32 * entries;
         if (entries > 0) {
             Huffman.Decoder gaps = new Huffman.Decoder(gapLengths, c.buf, gapStart, (int) gapBytes);
-            Huffman.Decoder codes = book == null ? null : new Huffman.Decoder(codeLengths, c.buf, codeStart, (int) codeBytes);
+            Huffman.Decoder codes = books == null ? null : new Huffman.Decoder(codeLengths, c.buf, codeStart, (int) codeBytes);
             long position = -1;
             boolean filler = false;
             for (long e = 0; e < entries; e++) {
                 int gap = gaps.next();
                 if (gap < 0) {
                     throw streamError(c, gap, "relative index stream", gapStart, gaps.bitsRead(gapStart), e, entries);
+                }
+                position += gap + 1;
+                if (position >= elements) {
+                    throw c.invalid(gapStart + gaps.bitsRead(gapStart) / 8, "entry " + e + " lands at element " + position
+                            + " but the tensor has " + elements);
                 }
                 int bits;
                 if (codes != null) {
@@ -447,7 +567,7 @@ final class TensorCodec {
                         throw streamError(c, s, "code stream", codeStart, codes.bitsRead(codeStart), e, entries);
                     }
                     filler = s == 0;
-                    bits = filler ? 0 : book[s - 1];
+                    bits = filler ? 0 : value(c, books, rows, position, s, codeStart + codes.bitsRead(codeStart) / 8);
                 } else {
                     int off = codeStart + (int) (4 * e);
                     bits = (int) Cursor.u32At(c.buf, off);
@@ -456,14 +576,9 @@ final class TensorCodec {
                         throw c.invalid(off, "raw value " + e + " is -0.0; a filler must be stored as +0.0");
                     }
                 }
-                position += gap + 1;
                 if (filler && gap != max) {
                     throw c.invalid(gapStart + gaps.bitsRead(gapStart) / 8, "entry " + e + " is a filler zero but its gap is "
                             + gap + ", not " + max);
-                }
-                if (position >= elements) {
-                    throw c.invalid(gapStart + gaps.bitsRead(gapStart) / 8, "entry " + e + " lands at element " + position
-                            + " but the tensor has " + elements);
                 }
                 if (filler) {
                     fillers++;
@@ -485,10 +600,44 @@ final class TensorCodec {
             throw c.invalid(gapStart, "a tensor without entries must have empty streams");
         }
         Tensor tensor = new Tensor(name, shape, values);
-        int bookSize = book == null ? 0 : book.length;
-        LayerBreakdown stats = new LayerBreakdown(name, elements, nonZeros, book == null, bookSize, indexBits,
-                fillers, codeBits, gapBits, 4L * bookSize, sectionBytes);
-        return new Decoded(tensor, stats);
+        return new Decoded(tensor, breakdown(name, elements, nonZeros, entries == 0 ? null : books, indexBits,
+                fillers, codeBits, gapBits, sectionBytes));
+    }
+
+    /** The rows of a tensor with row codebooks: slices of its first dimension. */
+    private record Rows(int count, long length) {}
+
+    private static LayerBreakdown breakdown(String name, long elements, long nonZeros, int[][] books, int indexBits,
+            long fillers, long codeBits, long gapBits, int sectionBytes) {
+        long entries = 0;
+        int largest = 0;
+        if (books != null) {
+            for (int[] b : books) {
+                entries += b.length;
+                largest = Math.max(largest, b.length);
+            }
+        }
+        return new LayerBreakdown(name, elements, nonZeros, books == null, largest, books == null ? 0 : books.length,
+                indexBits, fillers, codeBits, gapBits, 4 * entries, sectionBytes);
+    }
+
+    /** Code symbols run 0 (a zero) to the largest codebook's size. */
+    private static int alphabet(int[][] books) {
+        int largest = 0;
+        for (int[] b : books) {
+            largest = Math.max(largest, b.length);
+        }
+        return largest + 1;
+    }
+
+    /** The bits of symbol {@code s} ≥ 1 at element {@code position}: from the one codebook or the element's row's. */
+    private static int value(Cursor c, int[][] books, Rows rows, long position, int s, long at) throws PackedFileException {
+        int[] book = rows == null ? books[0] : books[(int) (position / rows.length)];
+        if (s > book.length) {
+            throw c.invalid(at, "element " + position + " has code " + s + " but " + (rows == null ? "the codebook"
+                    : "row " + position / rows.length + "'s codebook") + " holds " + book.length + (book.length == 1 ? " value" : " values"));
+        }
+        return book[s - 1];
     }
 
     /** K codebook values: non-zero bit patterns in strictly increasing key order. */
@@ -506,23 +655,51 @@ final class TensorCodec {
         return book;
     }
 
-    /** The rest of a dense tensor section (format 2): every element in order, coded or raw. */
-    private static Decoded decodeDense(Cursor c, String name, long[] shape, long elements, boolean raw, int shapeAt,
-            int sectionBytes) throws PackedFileException {
-        int[] book = null;
+    /**
+     * One codebook per row (format 3): a u16 size K_r ≤ the row's length, then K_r values. A sparse
+     * section without entries has only empty ones; a section with codes needs one value somewhere.
+     */
+    private static int[][] readRowCodebooks(Cursor c, Rows rows, boolean coded) throws PackedFileException {
+        c.need(2L * rows.count, "the row codebook sizes");
+        int[][] books = new int[rows.count][];
+        boolean any = false;
+        for (int r = 0; r < rows.count; r++) {
+            int at = c.pos;
+            int size = c.u16("row " + r + "'s codebook size");
+            if (size > rows.length || (!coded && size != 0)) {
+                throw c.invalid(at, "row " + r + "'s codebook holds " + size + " values; "
+                        + (coded ? "the row has only " + rows.length + " elements" : "a tensor without entries has none"));
+            }
+            books[r] = readCodebook(c, size);
+            any |= size > 0;
+        }
+        if (coded && !any) {
+            throw c.invalid(c.pos, "every row codebook is empty but the tensor has coded elements");
+        }
+        return books;
+    }
+
+    /** The rest of a dense tensor section (format 2, row codebooks format 3): every element in order, coded or raw. */
+    private static Decoded decodeDense(Cursor c, String name, long[] shape, long elements, boolean raw, Rows rows,
+            int shapeAt, int sectionBytes) throws PackedFileException {
+        int[][] books = null;
         int[] codeLengths = null;
         long codeBytes;
         if (raw) {
             codeBytes = 4 * elements;
             c.need(codeBytes, "the raw values");
         } else {
-            int at = c.pos;
-            long size = c.u32("the codebook size");
-            if (size > MAX_CODEBOOK) {
-                throw c.invalid(at, "codebook size " + size + " must be in 0.." + MAX_CODEBOOK);
+            if (rows != null) {
+                books = readRowCodebooks(c, rows, elements > 0);
+            } else {
+                int at = c.pos;
+                long size = c.u32("the codebook size");
+                if (size > MAX_CODEBOOK) {
+                    throw c.invalid(at, "codebook size " + size + " must be in 0.." + MAX_CODEBOOK);
+                }
+                books = new int[][] {readCodebook(c, (int) size)};
             }
-            book = readCodebook(c, (int) size);
-            codeLengths = readTable(c, (int) size + 1, elements > 0, "code table");
+            codeLengths = readTable(c, alphabet(books), elements > 0, "code table");
             codeBytes = c.u32("the code stream length");
             c.need(codeBytes, "the code stream");
         }
@@ -551,7 +728,7 @@ final class TensorCodec {
                     throw streamError(c, s, "code stream", start, codes.bitsRead(start), i, elements);
                 }
                 if (s > 0) {
-                    values[i] = Float.intBitsToFloat(book[s - 1]);
+                    values[i] = Float.intBitsToFloat(value(c, books, rows, i, s, start + codes.bitsRead(start) / 8));
                     nonZeros++;
                 }
             }
@@ -560,10 +737,8 @@ final class TensorCodec {
         } else if (codeBytes != 0) {
             throw c.invalid(start, "a tensor without elements must have an empty code stream");
         }
-        int bookSize = book == null ? 0 : book.length;
-        LayerBreakdown stats = new LayerBreakdown(name, elements, nonZeros, raw, bookSize, 0, 0, codeBits, 0,
-                4L * bookSize, sectionBytes);
-        return new Decoded(new Tensor(name, shape, values), stats);
+        return new Decoded(new Tensor(name, shape, values), breakdown(name, elements, nonZeros, books, 0, 0, codeBits, 0,
+                sectionBytes));
     }
 
     /** The tensor's array, or a clear error where the heap cannot hold it (never an OutOfMemoryError). */

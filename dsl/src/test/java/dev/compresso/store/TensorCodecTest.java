@@ -195,6 +195,94 @@ class TensorCodecTest {
     }
 
     @Test
+    void perChannelQuantizedWeightsGetOneCodebookPerRow() throws Exception {
+        // 300 x 784 at 3 bits per channel, as notebook 02's first layer: ≤ 7 values a row, ~2,000 in all
+        Tensor t = PackedFileTest.perChannel("w", 300, 784, 3, new Random(8));
+        TensorCodec.Encoded e = TensorCodec.encode(t, 0, false);
+        assertEquals(TensorCodec.MODE_DENSE_ROW_CODEBOOK, e.payload()[2 + 1 + 1 + 2 * 8]);
+        LayerBreakdown b = roundTrip(t, 0, false).breakdown();
+        assertEquals(300, b.codebooks());
+        assertTrue(b.codebookSize() <= 7, "3-bit symmetric levels without zero: " + b.codebookSize());
+        assertEquals(3, b.codeBitsBefore());
+        // at most 3 bits a weight plus 300 codebooks of ≤ 7 floats: the tensor's distinct values would need 11
+        long bound = 300 * 784 * 3 / 8 + 300 * (2 + 4 * 7) + 100;
+        assertTrue(b.storedBytes() <= bound, b.storedBytes() + " bytes, more than " + bound);
+
+        // pruned as well: the sparse layout with row codebooks, at a given index width and at the best one
+        float[] pruned = t.values().clone();
+        Random r = new Random(9);
+        for (int i = 0; i < pruned.length; i++) {
+            if (r.nextDouble() < 0.9) {
+                pruned[i] = 0;
+            }
+        }
+        Tensor sparse = new Tensor("w", t.shape(), pruned);
+        for (int bits : new int[] {0, 4}) {
+            TensorCodec.Encoded s = TensorCodec.encode(sparse, bits, false);
+            assertEquals(TensorCodec.MODE_ROW_CODEBOOK, s.payload()[2 + 1 + 1 + 2 * 8], "index width " + bits);
+            assertEquals(300, roundTrip(sparse, bits, false).breakdown().codebooks());
+        }
+    }
+
+    @Test
+    void sharedWeightsKeepOneCodebookAndVectorsNeverSplit() throws Exception {
+        Random r = new Random(10);
+        float[] shared = new float[64 * 64];
+        float[] centroids = {-0.3f, -0.1f, 0.05f, 0.2f};
+        for (int i = 0; i < shared.length; i++) {
+            shared[i] = centroids[r.nextInt(4)];
+        }
+        assertEquals(1, roundTrip(new Tensor("w", new long[] {64, 64}, shared), 0, false).breakdown().codebooks());
+        assertEquals(1, roundTrip(new Tensor("b", new long[] {4096}, shared), 0, false).breakdown().codebooks(),
+                "a vector's rows are single elements: never one codebook each");
+    }
+
+    /** A decoder over a hand-edited payload, in a file of the given version. */
+    private static PackedFileException rejects(byte[] payload, int version) {
+        Cursor c = new Cursor(payload, "m.cmpr");
+        c.section = "tensor section 1 of 1";
+        c.version = version;
+        return org.junit.jupiter.api.Assertions.assertThrows(PackedFileException.class, () -> TensorCodec.decode(c));
+    }
+
+    @Test
+    void damagedRowCodebooksAreRejectedWithTheRow() throws Exception {
+        // a dense section with row codebooks, by hand: rows of 4 elements, row 0 holds {1, 2}, row 1 {3}
+        float[] v = {1, 2, 1, 2, 3, 3, 3, 3};
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        b.putShort((short) 1).put((byte) 'r').put((byte) 2).putLong(2).putLong(4);
+        int mode = b.position();
+        b.put((byte) TensorCodec.MODE_DENSE_ROW_CODEBOOK);
+        b.putShort((short) 2).putFloat(1).putFloat(2).putShort((short) 1).putFloat(3);
+        // code table over symbols 0..2 (dense kind, 5 bits each): lengths 0, 1, 1 = codes 0 and 1
+        b.put((byte) TensorCodec.TABLE_DENSE).put((byte) 0b00000_000).put((byte) 0b01_00001_0);
+        // row 0: 1 2 1 2 = 0 1 0 1; row 1: 3 3 3 3 = symbol 1 = code 0
+        b.putInt(1).put((byte) 0b0101_0000);
+        byte[] good = java.util.Arrays.copyOf(b.array(), b.position());
+        Cursor ok = new Cursor(good, "m.cmpr");
+        ok.section = "tensor section 1 of 1";
+        ok.version = 3;
+        TensorCodec.Decoded d = TensorCodec.decode(ok);
+        assertBitsEqual(v, d.tensor().values());
+        assertEquals(2, d.breakdown().codebooks());
+        assertEquals(2, d.breakdown().codebookSize());
+
+        byte[] wrongRow = good.clone();
+        wrongRow[wrongRow.length - 1] = (byte) 0b0101_1000; // row 1's first element asks for value 2 of 1
+        PackedFileException e = rejects(wrongRow, 3);
+        assertTrue(e.getMessage().contains("element 4 has code 2 but row 1's codebook holds 1 value"), e.getMessage());
+
+        byte[] tooMany = good.clone();
+        tooMany[mode + 1 + 1] = 5; // row 0 claims 5 values; it has 4 elements
+        e = rejects(tooMany, 3);
+        assertTrue(e.getMessage().contains("row 0's codebook holds 5 values; the row has only 4 elements"), e.getMessage());
+
+        e = rejects(good, 2);
+        assertTrue(e.getMessage().contains("mode 5 (row codebooks) exists from format version 3; this file is version 2"),
+                e.getMessage());
+    }
+
+    @Test
     void bestWidthIsNoLargerThanAnyFixedOne() throws Exception {
         Random r = new Random(21);
         float[] v = new float[20_000];
@@ -238,6 +326,6 @@ class TensorCodecTest {
     }
 
     private static LayerBreakdown row(int book) {
-        return new LayerBreakdown("x", 10, 5, false, book, 5, 0, 10, 10, 4L * book, 100);
+        return new LayerBreakdown("x", 10, 5, false, book, 1, 5, 0, 10, 10, 4L * book, 100);
     }
 }

@@ -17,6 +17,12 @@ For each notebooks/NN-*.ipynb it
          KEY name = value unit
      (each notebook's last code cell prints them); values in % must agree within ±0.2 points, others
      within 0.2 % of the committed value; a missing or extra key fails too.
+     Those tolerances hold on the CPU model the committed copy ran on (its versions() line names it).
+     On another CPU the BLAS picks other kernels, rounds differently and training takes another
+     path: keys may then move by ±5 points and 5 %, and counts of configurations are not compared
+     (seen between AMD EPYC and Intel Xeon: 70 % of the % keys moved by under 0.5 points, 91 % by
+     under 1, one by 3.8: a one-shot 90 % pruning without fine-tuning). That still catches a broken
+     technique but not a small regression.
 
 It prints one line per execution (notebook, runner, seconds, keys) and exits 1 if anything failed.
 Notebooks set their own seed and thread count (threads(1)); COMPRESSO_THREADS=1 is exported to match.
@@ -36,6 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 KEY = re.compile(r"^KEY (\S+) = (-?[0-9]+(?:\.[0-9]+)?) (\S+)\s*$")
+VERSIONS_CPU = re.compile(r"^JDK .*, threads \d+, CPU (.+)$")
 JUPYTER = "/usr/bin/jupyter"
 
 
@@ -63,6 +70,29 @@ def keys_of(nb):
     return keys
 
 
+def cpu_of(nb):
+    """The CPU model the notebook's versions() line names, or None (a copy from before it named one)."""
+    for _, out in cells_text(nb):
+        if out.get("output_type") == "stream" and out.get("name") == "stdout":
+            for line in text_of(out).splitlines():
+                m = VERSIONS_CPU.match(line.strip())
+                if m:
+                    return m.group(1).strip()
+    return None
+
+
+def this_cpu():
+    """This machine's CPU model as /proc/cpuinfo names it (what versions() prints), or None."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return None
+
+
 def errors_of(nb):
     errs = []
     for i, out in cells_text(nb):
@@ -76,8 +106,12 @@ def unexecuted(nb):
             if c.get("cell_type") == "code" and "".join(c.get("source", "")).strip() and c.get("execution_count") is None]
 
 
-def compare(ref, new, tol_pt, tol_rel):
-    """Problems between the committed key numbers and a fresh run's; empty when they agree."""
+def compare(ref, new, tol_pt, tol_rel, counts_free=False):
+    """Problems between the committed key numbers and a fresh run's; empty when they agree.
+
+    With counts_free, keys counted in "configs" (how many configurations are on a frontier) are not
+    compared: on another CPU which configurations beat each other can change by one or two.
+    """
     problems = []
     for name in sorted(set(ref) | set(new)):
         if name not in new:
@@ -89,6 +123,8 @@ def compare(ref, new, tol_pt, tol_rel):
         (a, unit), (b, unit_b) = ref[name], new[name]
         if unit != unit_b:
             problems.append("key %s: unit %s, was %s" % (name, unit_b, unit))
+        elif counts_free and unit == "configs":
+            continue
         elif unit == "%":
             if abs(a - b) > tol_pt + 1e-9:
                 problems.append("key %s = %.2f %%, committed %.2f %% (moved %.2f pt > %.2f pt)" % (name, b, a, b - a, tol_pt))
@@ -136,6 +172,10 @@ def main():
     ap.add_argument("--limit", type=float, default=180, help="seconds allowed per notebook execution (default 180)")
     ap.add_argument("--tol-pt", type=float, default=0.2, help="allowed move of a %% key, in points (default 0.2)")
     ap.add_argument("--tol-rel", type=float, default=0.002, help="allowed relative move of other keys (default 0.002)")
+    ap.add_argument("--tol-pt-other-cpu", type=float, default=5.0,
+                    help="allowed move of a %% key when the committed copy ran on another CPU model (default 5)")
+    ap.add_argument("--tol-rel-other-cpu", type=float, default=0.05,
+                    help="allowed relative move of other keys on another CPU model (default 0.05)")
     ap.add_argument("--jobs", type=int, default=1,
                     help="executions at once (default 1; 2 halves the wall time on 2 cores but slows each run)")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder with the executed copies")
@@ -153,11 +193,21 @@ def main():
 
     failures = []
     committed = {}
+    tolerance = {}
+    cpu = this_cpu()
     for n in names:
         with open(os.path.join(HERE, n + ".ipynb"), encoding="utf-8") as f:
             nb = json.load(f)
         keys = keys_of(nb)
         committed[n] = keys
+        ran_on = cpu_of(nb)
+        if ran_on is not None and ran_on == cpu:
+            tolerance[n] = (args.tol_pt, args.tol_rel, False)
+        else:
+            tolerance[n] = (args.tol_pt_other_cpu, args.tol_rel_other_cpu, True)
+            print("check.py: %s was committed on %s, this is %s: key numbers within ±%g pt / %g %%"
+                  % (n, ran_on or "an unnamed CPU", cpu or "an unknown CPU", args.tol_pt_other_cpu,
+                     100 * args.tol_rel_other_cpu))
         for e in errors_of(nb):
             failures.append("%s (committed): error output in %s" % (n, e))
         if unexecuted(nb):
@@ -193,7 +243,7 @@ def main():
             problems.append("no executed notebook")
         else:
             problems += ["cell error: " + e for e in errors_of(nb)]
-            problems += compare(committed[n], keys_of(nb), args.tol_pt, args.tol_rel)
+            problems += compare(committed[n], keys_of(nb), *tolerance[n])
         if rc != 0 and not any(p.startswith("cell error") for p in problems):
             problems.append("%s exited with %d" % (m, rc))
         if seconds > args.limit:

@@ -25,7 +25,11 @@ import dev.compresso.quantize.Quantization;
 import dev.compresso.share.WeightSharing;
 import dev.compresso.store.PackedModel;
 import dev.compresso.train.TrainOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 import org.knowm.xchart.XYChart;
 import tech.tablesaw.api.Table;
 
@@ -292,9 +296,23 @@ public final class Compresso {
         return Path.of(System.getProperty("compresso.out", "out"));
     }
 
-    /** Versions this session runs with: JDK, DJL, PyTorch and threads. */
+    /**
+     * What this session runs with: JDK, DJL, PyTorch, threads and the CPU. Training reproduces bit
+     * for bit only with the same seed, threads and CPU model: the BLAS picks its kernels by processor,
+     * and a different rounding sends training down another path.
+     */
     public static String versions() {
         return "JDK " + Runtime.version() + ", DJL " + TorchRuntime.djlVersion() + ", PyTorch "
-                + TorchRuntime.pytorchVersion() + ", threads " + TorchRuntime.threads();
+                + TorchRuntime.pytorchVersion() + ", threads " + TorchRuntime.threads() + ", CPU " + cpu();
+    }
+
+    /** The processor's model name as Linux's /proc/cpuinfo gives it, else the JVM's architecture name. */
+    static String cpu() {
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst().orElse(System.getProperty("os.arch"));
+        } catch (IOException | UncheckedIOException e) {
+            return System.getProperty("os.arch");
+        }
     }
 }

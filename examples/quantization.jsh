@@ -39,9 +39,9 @@ System.out.printf("2-bit per-channel: PTQ %.2f%%, QAT (2 epochs) %.2f%%, dense %
 var mixed = base.quantize(weightsTo(6).bits("02Linear", 3).perChannel().finetune(1).named("mixed-3-6"));
 System.out.println(mixed);
 
-// On disk: one scale per row leaves a few values in each row, so each row gets its own codebook.
-var packedMixed = mixed.pack();
-System.out.println(packedMixed);
-System.out.println(packedMixed.breakdown().printAll());
+// On disk: with one scale per row, the file stores each row's scale and every weight's integer level.
+System.out.println(mixed.pack());   // the file's size and its breakdown per tensor
+var int8 = base.quantize(weightsTo(8).perChannel().named("ptq-8-per-channel"));
+System.out.println(int8.pack());
 
 System.out.println(log());

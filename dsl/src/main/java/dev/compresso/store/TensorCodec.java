@@ -28,6 +28,8 @@ final class TensorCodec {
     static final int MODE_ROW_CODEBOOK = 4;
     /** Format 3: as {@link #MODE_DENSE_CODEBOOK} with one codebook per row. */
     static final int MODE_DENSE_ROW_CODEBOOK = 5;
+    /** Format 3: every element in order as an integer level of its row's scale (affine quantization). */
+    static final int MODE_DENSE_ROW_SCALES = 6;
     /** Largest codebook; more distinct values are stored raw. */
     static final int MAX_CODEBOOK = 65_536;
     /** Largest codebook of one row (its size is a u16). */
@@ -53,13 +55,17 @@ final class TensorCodec {
     /**
      * The codebooks of a tensor (sort keys of the distinct non-zero values, ascending) and each
      * non-zero's code symbol, 1-based (0 is a filler or a zero). Either one codebook for the whole
-     * tensor, or one per row, a row being a slice of the first dimension: per-channel quantization
-     * leaves at most 2^bits values in a row but thousands in the tensor.
+     * tensor, or one per row (a slice of the first dimension) where rows hold a few values each but
+     * the tensor many, or (format 3) one scale per row, the codes naming integer levels: what
+     * per-channel quantization leaves.
      *
      * @param freq symbol frequencies over the non-zeros (freq[0] is 0; a plan sets it)
      * @param bytes the codebooks' bytes in the file, their size fields included
+     * @param scales with row scales instead of codebooks: each row's scale, else null
+     * @param lowest with row scales: the lowest level, whose code is 1
      */
-    private record Books(int[][] books, boolean perRow, int[] symbols, long[] freq, long bytes) {
+    private record Books(int[][] books, boolean perRow, int[] symbols, long[] freq, long bytes, double[] scales,
+            int lowest) {
 
         static Books shared(int[] keys) {
             int[] book = distinctSorted(keys, 0, keys.length);
@@ -72,7 +78,7 @@ final class TensorCodec {
                 symbols[k] = Arrays.binarySearch(book, keys[k]) + 1;
                 freq[symbols[k]]++;
             }
-            return new Books(new int[][] {book}, false, symbols, freq, 4 + 4L * book.length);
+            return new Books(new int[][] {book}, false, symbols, freq, 4 + 4L * book.length, null, 0);
         }
 
         /** One codebook per row; null when a row has more distinct values than a row codebook holds. */
@@ -101,11 +107,63 @@ final class TensorCodec {
             for (int s : symbols) {
                 freq[s]++;
             }
-            return new Books(books, true, symbols, freq, bytes);
+            return new Books(books, true, symbols, freq, bytes, null, 0);
+        }
+
+        /**
+         * Each row's values as integer levels of one scale, {@code (float) (level × scale)}, as a
+         * quantizer with one scale per output channel makes them; null when some row's values are no
+         * such grid (or the levels span more than {@link #MAX_ROW_CODEBOOK}). A code names a level,
+         * the same in every row, so one Huffman table fits the levels' distribution (most weights
+         * near level 0 whatever a row's scale or zero point). Costs 8 bytes a row whatever the bit
+         * width, where row codebooks cost 4 bytes a value.
+         */
+        static Books rowScales(Books rows, int[] positions, long rowLength) {
+            int n = rows.books.length;
+            double[] scales = new double[n];
+            int[][] levels = new int[n][];
+            long lowest = Long.MAX_VALUE;
+            long highest = Long.MIN_VALUE;
+            for (int r = 0; r < n; r++) {
+                int[] book = rows.books[r];
+                float[] values = new float[book.length];
+                for (int i = 0; i < book.length; i++) {
+                    values[i] = Float.intBitsToFloat(sortKey(book[i]));
+                }
+                levels[r] = new int[book.length];
+                scales[r] = book.length == 0 ? 1 : gridScale(values, levels[r]);
+                if (Double.isNaN(scales[r])) {
+                    return null;
+                }
+                if (book.length > 0) {
+                    lowest = Math.min(lowest, levels[r][0]);
+                    highest = Math.max(highest, levels[r][book.length - 1]);
+                }
+            }
+            if (highest - lowest + 1 > MAX_ROW_CODEBOOK) {
+                return null;
+            }
+            int[] symbols = new int[rows.symbols.length];
+            long[] freq = new long[(int) (highest - lowest) + 2];
+            for (int k = 0; k < symbols.length; k++) {
+                int r = (int) (positions[k] / rowLength);
+                symbols[k] = (int) (levels[r][rows.symbols[k] - 1] - lowest + 1);
+                freq[symbols[k]]++;
+            }
+            return new Books(rows.books, true, symbols, freq, 2 + 4 + 8L * n, scales, (int) lowest);
         }
 
         int largest() {
             return freq.length - 1;
+        }
+
+        boolean scaled() {
+            return scales != null;
+        }
+
+        /** Bytes of the values the codes stand for: 4 a codebook entry, or the lowest level and 8 a row's scale. */
+        long valueBytes() {
+            return scaled() ? 4 + 8L * books.length : 4 * entries();
         }
 
         long entries() {
@@ -117,6 +175,14 @@ final class TensorCodec {
         }
 
         void write(DataOutputStream out) throws IOException {
+            if (scaled()) {
+                out.writeShort(largest());
+                out.writeInt(lowest);
+                for (double scale : scales) {
+                    out.writeLong(Double.doubleToRawLongBits(scale));
+                }
+                return;
+            }
             for (int[] book : books) {
                 if (perRow) {
                     out.writeShort(book.length);
@@ -149,6 +215,9 @@ final class TensorCodec {
             if (raw()) {
                 return dense() ? MODE_DENSE_RAW : MODE_RAW;
             }
+            if (books.scaled()) {
+                return MODE_DENSE_ROW_SCALES; // dense only: the plans never price it sparse
+            }
             if (books.perRow) {
                 return dense() ? MODE_DENSE_ROW_CODEBOOK : MODE_ROW_CODEBOOK;
             }
@@ -158,8 +227,68 @@ final class TensorCodec {
         LayerBreakdown breakdown(Tensor t, long nonZeros, long storedBytes) {
             return new LayerBreakdown(t.name(), t.values().length, nonZeros, raw(), raw() ? 0 : books.largest(),
                     raw() ? 0 : books.books.length, indexBits, fillers, codeBits, gapBits,
-                    raw() ? 0 : 4 * books.entries(), storedBytes);
+                    raw() ? 0 : books.valueBytes(), storedBytes);
         }
+    }
+
+    /**
+     * A scale s with {@code (float) (level × s) == value} for every value and integer levels, which it
+     * writes to {@code levels}; NaN when there is none to be found. The values (distinct, non-zero,
+     * ascending) are taken to lie on a grid whose step is near the smallest gap or magnitude; each
+     * value then bounds s to the interval of reals that round to it, and a point inside all of them
+     * is checked exactly.
+     */
+    static double gridScale(float[] values, int[] levels) {
+        double unit = Double.MAX_VALUE;
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                return Double.NaN;
+            }
+            unit = Math.min(unit, Math.abs((double) values[i]));
+            if (i > 0) {
+                unit = Math.min(unit, (double) values[i] - values[i - 1]);
+            }
+        }
+        if (!(unit > 0)) {
+            return Double.NaN;
+        }
+        double lo = 0;
+        double hi = Double.POSITIVE_INFINITY;
+        for (int i = 0; i < values.length; i++) {
+            double ratio = values[i] / unit;
+            double q = Math.rint(ratio);
+            if (Math.abs(ratio - q) > 0.01 || Math.abs(q) > 1 << 24) {
+                return Double.NaN;
+            }
+            levels[i] = (int) q;
+            // the reals that round to values[i]: up to half an ulp either side (exact in double)
+            double below = ((double) values[i] + Math.nextDown(values[i])) / 2;
+            double above = ((double) values[i] + Math.nextUp(values[i])) / 2;
+            lo = Math.max(lo, (q > 0 ? below : above) / q);
+            hi = Math.min(hi, (q > 0 ? above : below) / q);
+        }
+        if (!(lo <= hi)) {
+            return Double.NaN;
+        }
+        for (int k : new int[] {4, 3, 5, 2, 6, 1, 7}) { // the middle first, away from rounding ties
+            double s = lo + (hi - lo) * k / 8;
+            if (onGrid(values, levels, s)) {
+                return s;
+            }
+        }
+        return Double.NaN;
+    }
+
+    private static boolean onGrid(float[] values, int[] levels, double s) {
+        if (!(s > 0) || Double.isInfinite(s)) {
+            return false;
+        }
+        for (int i = 0; i < values.length; i++) {
+            if (Float.floatToRawIntBits((float) (levels[i] * s)) != Float.floatToRawIntBits(values[i])) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Huffman lengths for {@code freq} with {@code freq[0]} set to {@code zeros}. */
@@ -217,6 +346,10 @@ final class TensorCodec {
                 Books rows = Books.perRow(keys, positions, (int) shape[0], v.length / shape[0]);
                 if (rows != null) {
                     candidates.add(rows);
+                    Books scaled = Books.rowScales(rows, positions, v.length / shape[0]);
+                    if (scaled != null) {
+                        candidates.add(scaled);
+                    }
                 }
             }
         }
@@ -236,6 +369,9 @@ final class TensorCodec {
             plan = smaller(plan, new Plan(b, null, fillers, gapLengths, gapBits, null, 32 * (nonZeros + fillers),
                     common + 4 * (nonZeros + fillers)));
             for (Books books : candidates) {
+                if (books.scaled()) {
+                    continue; // row scales are a dense layout only
+                }
                 int[] lengths = codeLengths(books.freq, fillers);
                 long codeBits = codeBits(books.freq, fillers, lengths);
                 plan = smaller(plan, new Plan(b, books, fillers, gapLengths, gapBits, lengths, codeBits,
@@ -475,22 +611,26 @@ final class TensorCodec {
         }
         at = c.pos;
         int mode = c.u8("the mode");
-        if (mode > MODE_DENSE_ROW_CODEBOOK) {
+        if (mode > MODE_DENSE_ROW_SCALES) {
             throw c.invalid(at, "mode " + mode + " is none of 0 (codebook), 1 (raw), 2 (dense codebook), 3 (dense raw),"
-                    + " 4 (row codebooks), 5 (dense row codebooks)");
+                    + " 4 (row codebooks), 5 (dense row codebooks), 6 (dense row scales)");
         }
         int since = mode >= MODE_ROW_CODEBOOK ? 3 : mode >= MODE_DENSE_CODEBOOK ? 2 : 1;
+        String kind = since == 2 ? "dense" : mode == MODE_DENSE_ROW_SCALES ? "row scales" : "row codebooks";
         if (c.version < since) {
-            throw c.invalid(at, "mode " + mode + " (" + (since == 2 ? "dense" : "row codebooks") + ") exists from format version "
-                    + since + "; this file is version " + c.version);
+            throw c.invalid(at, "mode " + mode + " (" + kind + ") exists from format version " + since
+                    + "; this file is version " + c.version);
         }
-        boolean perRow = mode == MODE_ROW_CODEBOOK || mode == MODE_DENSE_ROW_CODEBOOK;
+        boolean perRow = mode >= MODE_ROW_CODEBOOK;
         if (perRow && rank == 0) {
-            throw c.invalid(at, "mode " + mode + " (row codebooks) needs a tensor of rank 1 or more; this one is a scalar");
+            throw c.invalid(at, "mode " + mode + " (" + kind + ") needs a tensor of rank 1 or more; this one is a scalar");
         }
         Rows rows = perRow ? new Rows((int) shape[0], shape[0] == 0 ? 0 : elements / shape[0]) : null;
         if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW || mode == MODE_DENSE_ROW_CODEBOOK) {
             return decodeDense(c, name, shape, elements, mode == MODE_DENSE_RAW, rows, shapeAt, sectionBytes);
+        }
+        if (mode == MODE_DENSE_ROW_SCALES) {
+            return decodeRowScales(c, name, shape, elements, rows, shapeAt, sectionBytes);
         }
         at = c.pos;
         int indexBits = c.u8("the index width");
@@ -619,6 +759,64 @@ final class TensorCodec {
         }
         return new LayerBreakdown(name, elements, nonZeros, books == null, largest, books == null ? 0 : books.length,
                 indexBits, fillers, codeBits, gapBits, 4 * entries, sectionBytes);
+    }
+
+    /**
+     * The rest of a dense section with row scales (format 3): the level count L, the lowest level,
+     * each row's scale, then every element's code: 0 a zero, s ≥ 1 the value
+     * {@code (float) ((lowest + s − 1) × scale of its row)}.
+     */
+    private static Decoded decodeRowScales(Cursor c, String name, long[] shape, long elements, Rows rows, int shapeAt,
+            int sectionBytes) throws PackedFileException {
+        int at = c.pos;
+        int levels = c.u16("the level count");
+        if (levels < 1) {
+            throw c.invalid(at, "the level count is 0; a section with row scales codes at least one level");
+        }
+        int lowest = (int) c.u32("the lowest level");
+        c.need(8L * rows.count, "the row scales");
+        double[] scales = new double[rows.count];
+        for (int r = 0; r < rows.count; r++) {
+            at = c.pos;
+            scales[r] = Double.longBitsToDouble(c.u64("row " + r + "'s scale"));
+            if (!(scales[r] > 0) || Double.isInfinite(scales[r])) {
+                throw c.invalid(at, "row " + r + "'s scale is " + scales[r] + "; it must be positive and finite");
+            }
+        }
+        int[] codeLengths = readTable(c, levels + 1, elements > 0, "code table");
+        long codeBytes = c.u32("the code stream length");
+        c.need(codeBytes, "the code stream");
+        int start = c.pos;
+        c.pos += (int) codeBytes;
+        if (c.pos != c.end) {
+            throw c.invalid(c.pos, (c.end - c.pos) + " unexpected bytes after the last stream");
+        }
+        float[] values = allocate(c, elements, shapeAt);
+        long nonZeros = 0;
+        long codeBits = 0;
+        if (elements > 0) {
+            Huffman.Decoder codes = new Huffman.Decoder(codeLengths, c.buf, start, (int) codeBytes);
+            for (int i = 0; i < elements; i++) {
+                int s = codes.next();
+                if (s < 0) {
+                    throw streamError(c, s, "code stream", start, codes.bitsRead(start), i, elements);
+                }
+                if (s > 0) {
+                    int r = (int) (i / rows.length);
+                    float x = (float) (((long) lowest + s - 1) * scales[r]);
+                    if (!isZero(Float.floatToRawIntBits(x))) {
+                        values[i] = x;
+                        nonZeros++;
+                    }
+                }
+            }
+            checkEnd(c, codes, "code stream", start, codeBytes);
+            codeBits = codes.bitsRead(start);
+        } else if (codeBytes != 0) {
+            throw c.invalid(start, "a tensor without elements must have an empty code stream");
+        }
+        return new Decoded(new Tensor(name, shape, values), new LayerBreakdown(name, elements, nonZeros, false, levels,
+                rows.count, 0, 0, codeBits, 0, 4 + 8L * rows.count, sectionBytes));
     }
 
     /** Code symbols run 0 (a zero) to the largest codebook's size. */

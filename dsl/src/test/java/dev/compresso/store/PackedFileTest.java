@@ -94,12 +94,24 @@ class PackedFileTest {
      * A weight quantized per output channel: each row gets its own scale, so a row holds at most
      * 2^bits values while the tensor holds up to rows × 2^bits.
      */
-    static Tensor perChannel(String name, int rows, int columns, int bits, Random r) {
+    static Tensor perChannel(String name, int rows, int columns, int bits, boolean symmetric, Random r) {
         float[] v = new float[rows * columns];
         for (int i = 0; i < v.length; i++) {
             v[i] = (float) (r.nextGaussian() * 0.05 * (1 + i / columns % 7));
         }
-        return new Tensor(name, new long[] {rows, columns}, Quantizer.fakeQuantize(v, rows, bits, true, true));
+        return new Tensor(name, new long[] {rows, columns}, Quantizer.fakeQuantize(v, rows, bits, symmetric, true));
+    }
+
+    /** Rows of a few arbitrary values each (no common grid): one codebook a row. */
+    static Tensor rowCodebooks(String name, int rows, int columns, Random r) {
+        float[] v = new float[rows * columns];
+        for (int row = 0; row < rows; row++) {
+            float[] centroids = {(float) r.nextGaussian(), (float) r.nextGaussian(), (float) r.nextGaussian()};
+            for (int j = 0; j < columns; j++) {
+                v[row * columns + j] = centroids[r.nextInt(3)];
+            }
+        }
+        return new Tensor(name, new long[] {rows, columns}, v);
     }
 
     /** A few small tensors of every kind, for exhaustive corruption. */
@@ -115,7 +127,8 @@ class PackedFileTest {
                 new Tensor("conv.weight", new long[] {2, 3, 3, 3}, conv),
                 new Tensor("dead", new long[] {3, 4}, zeros),
                 new Tensor("scalar", new long[] {}, new float[] {-0.0f}),
-                perChannel("rows.weight", 4, 24, 3, r));
+                perChannel("rows.weight", 4, 24, 3, true, r),
+                rowCodebooks("books.weight", 3, 16, r));
     }
 
     static void assertSameContents(List<Tensor> expected, byte[] arch, PackedFile.Contents got) {
@@ -321,9 +334,10 @@ class PackedFileTest {
     @Test
     void everyTruncationAndFlippedByteOfASmallFileIsRejected() throws IOException {
         Path f = dir.resolve("small.cmpr");
-        List<LayerBreakdown> rows = PackedFile.write(f, ARCH, small(), PackedFile.Options.defaults());
-        assertEquals(4, rows.get(5).codebooks(), "the exhaustive checks cover a section with row codebooks");
+        PackedFile.write(f, ARCH, small(), PackedFile.Options.defaults());
         byte[] good = Files.readAllBytes(f);
+        assertEquals(TensorCodec.MODE_DENSE_ROW_SCALES, modeOf(good, "rows.weight"), "the exhaustive checks cover row scales");
+        assertEquals(TensorCodec.MODE_DENSE_ROW_CODEBOOK, modeOf(good, "books.weight"), "and row codebooks");
         int[] all = new int[good.length];
         Arrays.setAll(all, i -> i);
         assertTimeoutPreemptively(Duration.ofSeconds(60), () -> corrupt(good, all, all));
@@ -401,6 +415,19 @@ class PackedFileTest {
         // a changed codebook value or code is a valid file (the checksum is what catches it); about
         // half of all changes hit such bytes, the rest is structure the decoder must refuse
         assertTrue(2 * outcome[1] > outcome[0], outcome[1] + " rejected, " + outcome[0] + " valid");
+    }
+
+    /** The mode byte of the tensor section named {@code name}. */
+    private static int modeOf(byte[] file, String name) {
+        for (int[] s : sections(file).subList(1, sections(file).size())) {
+            int at = s[0] + 4;
+            int n = ((file[at] & 0xFF) << 8) | (file[at + 1] & 0xFF);
+            if (new String(file, at + 2, n, StandardCharsets.UTF_8).equals(name)) {
+                int rank = file[at + 2 + n];
+                return file[at + 2 + n + 1 + 8 * rank];
+            }
+        }
+        return fail("no section " + name);
     }
 
     /** [start, end) of each framed section after the header. */

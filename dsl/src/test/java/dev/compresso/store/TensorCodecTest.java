@@ -195,33 +195,91 @@ class TensorCodecTest {
     }
 
     @Test
-    void perChannelQuantizedWeightsGetOneCodebookPerRow() throws Exception {
-        // 300 x 784 at 3 bits per channel, as notebook 02's first layer: ≤ 7 values a row, ~2,000 in all
-        Tensor t = PackedFileTest.perChannel("w", 300, 784, 3, new Random(8));
-        TensorCodec.Encoded e = TensorCodec.encode(t, 0, false);
-        assertEquals(TensorCodec.MODE_DENSE_ROW_CODEBOOK, e.payload()[2 + 1 + 1 + 2 * 8]);
+    void perChannelQuantizedWeightsAreStoredAsRowScales() throws Exception {
+        // 300 x 784, as notebook 02's first layer: one scale a row leaves ≤ 2^b values a row, thousands in all
+        for (int bits : new int[] {3, 8}) {
+            for (boolean symmetric : new boolean[] {true, false}) {
+                String what = bits + " bits, " + (symmetric ? "symmetric" : "asymmetric");
+                Tensor t = PackedFileTest.perChannel("w", 300, 784, bits, symmetric, new Random(8));
+                TensorCodec.Encoded e = TensorCodec.encode(t, 0, false);
+                assertEquals(TensorCodec.MODE_DENSE_ROW_SCALES, e.payload()[2 + 1 + 1 + 2 * 8], what);
+                LayerBreakdown b = roundTrip(t, 0, false).breakdown();
+                assertEquals(300, b.codebooks(), what);
+                assertEquals(4 + 8 * 300, b.codebookBytes(), what + ": the lowest level and a scale a row");
+                // a code names a level; asymmetric rows have their own zero points, so their levels
+                // together span up to twice one row's grid: one bit more before Huffman coding
+                assertEquals(symmetric ? bits : bits + 1, b.codeBitsBefore(), what);
+                // at most b bits a weight and 8 bytes a row (row codebooks: 4 bytes a value, 1 KB a row at 8 bits)
+                long bound = 300L * 784 * bits / 8 + 300 * 8 + 200;
+                assertTrue(b.storedBytes() <= bound, what + ": " + b.storedBytes() + " bytes, more than " + bound);
+            }
+        }
+    }
+
+    @Test
+    void gridScaleFindsAScaleThatReproducesEveryValueOrNone() {
+        Random r = new Random(12);
+        for (int trial = 0; trial < 2000; trial++) {
+            double scale = Math.exp(r.nextGaussian() * 8); // 1e-7 to 1e7
+            int n = 1 + r.nextInt(40);
+            java.util.TreeSet<Integer> levels = new java.util.TreeSet<>();
+            while (levels.size() < n) {
+                int q = r.nextInt(255) - 127;
+                if (q != 0) {
+                    levels.add(q);
+                }
+            }
+            levels.add(1); // a quantized row holds its smallest levels
+            float[] values = new float[levels.size()];
+            int i = 0;
+            for (int q : levels) {
+                values[i++] = (float) (q * scale);
+            }
+            int[] found = new int[values.length];
+            double s = TensorCodec.gridScale(values, found);
+            assertFalse(Double.isNaN(s), "scale " + scale + ", levels " + levels);
+            for (int k = 0; k < values.length; k++) {
+                assertEquals(Float.floatToRawIntBits(values[k]), Float.floatToRawIntBits((float) (found[k] * s)));
+            }
+        }
+        assertTrue(Double.isNaN(TensorCodec.gridScale(new float[] {0.1f, 0.1234567f, 0.7f}, new int[3])),
+                "values on no common grid");
+        assertTrue(Double.isNaN(TensorCodec.gridScale(new float[] {1f, Float.POSITIVE_INFINITY}, new int[2])));
+    }
+
+    @Test
+    void rowsOfArbitraryValuesGetOneCodebookPerRow() throws Exception {
+        // k-means per row, say: four arbitrary values in each row, on no grid
+        Random r = new Random(11);
+        float[] v = new float[300 * 784];
+        for (int row = 0; row < 300; row++) {
+            float[] centroids = new float[4];
+            for (int k = 0; k < 4; k++) {
+                centroids[k] = (float) r.nextGaussian();
+            }
+            for (int j = 0; j < 784; j++) {
+                v[row * 784 + j] = centroids[r.nextInt(4)];
+            }
+        }
+        Tensor t = new Tensor("w", new long[] {300, 784}, v);
+        assertEquals(TensorCodec.MODE_DENSE_ROW_CODEBOOK, TensorCodec.encode(t, 0, false).payload()[2 + 1 + 1 + 2 * 8]);
         LayerBreakdown b = roundTrip(t, 0, false).breakdown();
         assertEquals(300, b.codebooks());
-        assertTrue(b.codebookSize() <= 7, "3-bit symmetric levels without zero: " + b.codebookSize());
-        assertEquals(3, b.codeBitsBefore());
-        // at most 3 bits a weight plus 300 codebooks of ≤ 7 floats: the tensor's distinct values would need 11
-        long bound = 300 * 784 * 3 / 8 + 300 * (2 + 4 * 7) + 100;
+        assertEquals(4, b.codebookSize());
+        long bound = 300 * 784 * 2 / 8 + 300 * (2 + 4 * 4) + 100; // 2 bits a weight; 1,200 values in all would need 11
         assertTrue(b.storedBytes() <= bound, b.storedBytes() + " bytes, more than " + bound);
 
-        // pruned as well: the sparse layout with row codebooks, at a given index width and at the best one
-        float[] pruned = t.values().clone();
-        Random r = new Random(9);
+        // pruned as well: the sparse layout with row codebooks
+        float[] pruned = v.clone();
         for (int i = 0; i < pruned.length; i++) {
             if (r.nextDouble() < 0.9) {
                 pruned[i] = 0;
             }
         }
         Tensor sparse = new Tensor("w", t.shape(), pruned);
-        for (int bits : new int[] {0, 4}) {
-            TensorCodec.Encoded s = TensorCodec.encode(sparse, bits, false);
-            assertEquals(TensorCodec.MODE_ROW_CODEBOOK, s.payload()[2 + 1 + 1 + 2 * 8], "index width " + bits);
-            assertEquals(300, roundTrip(sparse, bits, false).breakdown().codebooks());
-        }
+        assertEquals(TensorCodec.MODE_ROW_CODEBOOK, TensorCodec.encode(sparse, 4, false).payload()[2 + 1 + 1 + 2 * 8]);
+        assertEquals(300, roundTrip(sparse, 4, false).breakdown().codebooks());
+        assertEquals(300, roundTrip(sparse, 0, false).breakdown().codebooks());
     }
 
     @Test
@@ -279,6 +337,44 @@ class TensorCodecTest {
 
         e = rejects(good, 2);
         assertTrue(e.getMessage().contains("mode 5 (row codebooks) exists from format version 3; this file is version 2"),
+                e.getMessage());
+    }
+
+    @Test
+    void rowScalesDecodeAsLevelsTimesScaleAndDamageIsRejected() throws Exception {
+        // by hand: shape (2, 2); levels -1, 0, 1 (codes 1 to 3); row 0 scale 0.5, row 1 scale 0.25
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(64);
+        b.putShort((short) 1).put((byte) 'q').put((byte) 2).putLong(2).putLong(2);
+        int mode = b.position();
+        b.put((byte) TensorCodec.MODE_DENSE_ROW_SCALES).putShort((short) 3).putInt(-1);
+        int scale0 = b.position();
+        b.putDouble(0.5).putDouble(0.25);
+        BitWriter table = new BitWriter();
+        for (int symbol = 0; symbol < 4; symbol++) {
+            table.write(2, 5); // every symbol 2 bits: codes 00, 01, 10, 11
+        }
+        b.put((byte) TensorCodec.TABLE_DENSE).put(table.toByteArray());
+        // row 0: codes 1, 3 = levels -1, 1; row 1: a zero, code 3 = level 1
+        b.putInt(1).put((byte) 0b01_11_00_11);
+        byte[] good = java.util.Arrays.copyOf(b.array(), b.position());
+        Cursor ok = new Cursor(good, "m.cmpr");
+        ok.section = "tensor section 1 of 1";
+        ok.version = 3;
+        TensorCodec.Decoded d = TensorCodec.decode(ok);
+        assertBitsEqual(new float[] {-0.5f, 0.5f, 0f, 0.25f}, d.tensor().values());
+        assertEquals(3, d.breakdown().nonZeros());
+        assertEquals(2, d.breakdown().codebooks());
+
+        byte[] nan = good.clone();
+        java.nio.ByteBuffer.wrap(nan).putDouble(scale0, Double.NaN);
+        PackedFileException e = rejects(nan, 3);
+        assertTrue(e.getMessage().contains("row 0's scale is NaN; it must be positive and finite"), e.getMessage());
+        byte[] noLevels = good.clone();
+        noLevels[mode + 2] = 0;
+        e = rejects(noLevels, 3);
+        assertTrue(e.getMessage().contains("the level count is 0"), e.getMessage());
+        e = rejects(good, 2);
+        assertTrue(e.getMessage().contains("mode 6 (row scales) exists from format version 3; this file is version 2"),
                 e.getMessage());
     }
 

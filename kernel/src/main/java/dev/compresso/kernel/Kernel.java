@@ -3,6 +3,7 @@ package dev.compresso.kernel;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.compresso.model.TorchRuntime;
 import dev.compresso.train.TrainOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -83,6 +84,15 @@ final class Kernel {
         stdin.setReceiveTimeOut(STDIN_POLL_MILLIS);
         // JShell and the DSL imports take a moment; answer kernel_info meanwhile.
         evaluator = CompletableFuture.supplyAsync(Evaluator::new);
+        // So does the PyTorch engine, which the first DSL cell needs: load it alongside (cells share this
+        // JVM's class loader). A failure is only logged; that cell then reports it.
+        daemon("compresso-engine", () -> {
+            try {
+                TorchRuntime.engine();
+            } catch (RuntimeException | LinkageError e) {
+                LOG.warn("the PyTorch engine did not load ahead of the first cell: {}", e.toString());
+            }
+        }).start();
     }
 
     private ZMQ.Socket bind(SocketType type, int port) {

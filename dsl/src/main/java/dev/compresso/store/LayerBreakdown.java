@@ -17,15 +17,17 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
  * @param nonZeros elements that are not ±0
  * @param raw whether the non-zeros are stored as raw fp32 rather than as codebook codes
  * @param codebookSize distinct non-zero values in the codebook, or in the largest one when each row
- *     has its own (0 when raw)
- * @param codebooks how many codebooks: 1, or one per row (a slice of the first dimension) where
- *     per-channel quantization left a few values in each row but many in the tensor; 0 when raw
+ *     has its own; with row scales, the number of levels the codes name (0 when raw)
+ * @param codebooks how many codebooks or scales: 1, or one per row (a slice of the first dimension)
+ *     where rows hold a few values each but the tensor many; 0 when raw
+ * @param rowScales whether each row is stored as one scale and every weight as an integer level of
+ *     it (what per-channel quantization makes), rather than as codebook entries
  * @param indexBits the width b of a relative index before Huffman coding; 0 for a dense section,
  *     which codes every element in order and stores no indices
  * @param fillerZeros filler entries inserted where a gap exceeded 2^b − 1
  * @param codeStreamBits bits of the Huffman-coded code stream (raw: 32 per entry)
  * @param indexStreamBits bits of the Huffman-coded relative-index stream
- * @param codebookBytes bytes of the codebook values (4 per entry)
+ * @param codebookBytes bytes of the codebook values (4 per entry), or of the row scales and lowest level
  * @param storedBytes bytes of the tensor's whole section in the file, framing included
  */
 public record LayerBreakdown(
@@ -35,6 +37,7 @@ public record LayerBreakdown(
         boolean raw,
         int codebookSize,
         int codebooks,
+        boolean rowScales,
         int indexBits,
         long fillerZeros,
         long codeStreamBits,
@@ -119,8 +122,10 @@ public record LayerBreakdown(
             name.append(r.name());
             weights.append(r.weights());
             kept.append(r.density());
-            codebook.append(r.raw() ? "raw fp32" : r.codebooks() > 1
-                    ? String.format("%,d rows × ≤%d", r.codebooks(), r.codebookSize()) : Integer.toString(r.codebookSize()));
+            codebook.append(r.raw() ? "raw fp32"
+                    : r.rowScales() ? String.format("%,d row scales, %d levels", r.codebooks(), r.codebookSize())
+                    : r.codebooks() > 1 ? String.format("%,d rows × ≤%d", r.codebooks(), r.codebookSize())
+                    : Integer.toString(r.codebookSize()));
             codeBits.append(r.raw() ? 32 : r.codeBitsBefore());
             codeHuff.append(r.codeBitsAfter());
             idxBits.append(r.indexBits());

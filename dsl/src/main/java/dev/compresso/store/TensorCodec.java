@@ -226,7 +226,7 @@ final class TensorCodec {
 
         LayerBreakdown breakdown(Tensor t, long nonZeros, long storedBytes) {
             return new LayerBreakdown(t.name(), t.values().length, nonZeros, raw(), raw() ? 0 : books.largest(),
-                    raw() ? 0 : books.books.length, indexBits, fillers, codeBits, gapBits,
+                    raw() ? 0 : books.books.length, !raw() && books.scaled(), indexBits, fillers, codeBits, gapBits,
                     raw() ? 0 : books.valueBytes(), storedBytes);
         }
     }
@@ -758,7 +758,7 @@ final class TensorCodec {
             }
         }
         return new LayerBreakdown(name, elements, nonZeros, books == null, largest, books == null ? 0 : books.length,
-                indexBits, fillers, codeBits, gapBits, 4 * entries, sectionBytes);
+                false, indexBits, fillers, codeBits, gapBits, 4 * entries, sectionBytes);
     }
 
     /**
@@ -816,7 +816,7 @@ final class TensorCodec {
             throw c.invalid(start, "a tensor without elements must have an empty code stream");
         }
         return new Decoded(new Tensor(name, shape, values), new LayerBreakdown(name, elements, nonZeros, false, levels,
-                rows.count, 0, 0, codeBits, 0, 4 + 8L * rows.count, sectionBytes));
+                rows.count, true, 0, 0, codeBits, 0, 4 + 8L * rows.count, sectionBytes));
     }
 
     /** Code symbols run 0 (a zero) to the largest codebook's size. */

@@ -205,6 +205,7 @@ class TensorCodecTest {
                 assertEquals(TensorCodec.MODE_DENSE_ROW_SCALES, e.payload()[2 + 1 + 1 + 2 * 8], what);
                 LayerBreakdown b = roundTrip(t, 0, false).breakdown();
                 assertEquals(300, b.codebooks(), what);
+                assertTrue(b.rowScales(), what);
                 assertEquals(4 + 8 * 300, b.codebookBytes(), what + ": the lowest level and a scale a row");
                 // a code names a level; asymmetric rows have their own zero points, so their levels
                 // together span up to twice one row's grid: one bit more before Huffman coding
@@ -265,6 +266,7 @@ class TensorCodecTest {
         assertEquals(TensorCodec.MODE_DENSE_ROW_CODEBOOK, TensorCodec.encode(t, 0, false).payload()[2 + 1 + 1 + 2 * 8]);
         LayerBreakdown b = roundTrip(t, 0, false).breakdown();
         assertEquals(300, b.codebooks());
+        assertFalse(b.rowScales());
         assertEquals(4, b.codebookSize());
         long bound = 300 * 784 * 2 / 8 + 300 * (2 + 4 * 4) + 100; // 2 bits a weight; 1,200 values in all would need 11
         assertTrue(b.storedBytes() <= bound, b.storedBytes() + " bytes, more than " + bound);
@@ -422,6 +424,6 @@ class TensorCodecTest {
     }
 
     private static LayerBreakdown row(int book) {
-        return new LayerBreakdown("x", 10, 5, false, book, 1, 5, 0, 10, 10, 4L * book, 100);
+        return new LayerBreakdown("x", 10, 5, false, book, 1, false, 5, 0, 10, 10, 4L * book, 100);
     }
 }

@@ -626,11 +626,9 @@ final class TensorCodec {
             throw c.invalid(at, "mode " + mode + " (" + kind + ") needs a tensor of rank 1 or more; this one is a scalar");
         }
         Rows rows = perRow ? new Rows((int) shape[0], shape[0] == 0 ? 0 : elements / shape[0]) : null;
-        if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW || mode == MODE_DENSE_ROW_CODEBOOK) {
-            return decodeDense(c, name, shape, elements, mode == MODE_DENSE_RAW, rows, shapeAt, sectionBytes);
-        }
-        if (mode == MODE_DENSE_ROW_SCALES) {
-            return decodeRowScales(c, name, shape, elements, rows, shapeAt, sectionBytes);
+        if (mode == MODE_DENSE_CODEBOOK || mode == MODE_DENSE_RAW || mode == MODE_DENSE_ROW_CODEBOOK
+                || mode == MODE_DENSE_ROW_SCALES) {
+            return decodeDense(c, name, shape, elements, mode, rows, shapeAt, sectionBytes);
         }
         at = c.pos;
         int indexBits = c.u8("the index width");
@@ -761,64 +759,6 @@ final class TensorCodec {
                 false, indexBits, fillers, codeBits, gapBits, 4 * entries, sectionBytes);
     }
 
-    /**
-     * The rest of a dense section with row scales (format 3): the level count L, the lowest level,
-     * each row's scale, then every element's code: 0 a zero, s ≥ 1 the value
-     * {@code (float) ((lowest + s − 1) × scale of its row)}.
-     */
-    private static Decoded decodeRowScales(Cursor c, String name, long[] shape, long elements, Rows rows, int shapeAt,
-            int sectionBytes) throws PackedFileException {
-        int at = c.pos;
-        int levels = c.u16("the level count");
-        if (levels < 1) {
-            throw c.invalid(at, "the level count is 0; a section with row scales codes at least one level");
-        }
-        int lowest = (int) c.u32("the lowest level");
-        c.need(8L * rows.count, "the row scales");
-        double[] scales = new double[rows.count];
-        for (int r = 0; r < rows.count; r++) {
-            at = c.pos;
-            scales[r] = Double.longBitsToDouble(c.u64("row " + r + "'s scale"));
-            if (!(scales[r] > 0) || Double.isInfinite(scales[r])) {
-                throw c.invalid(at, "row " + r + "'s scale is " + scales[r] + "; it must be positive and finite");
-            }
-        }
-        int[] codeLengths = readTable(c, levels + 1, elements > 0, "code table");
-        long codeBytes = c.u32("the code stream length");
-        c.need(codeBytes, "the code stream");
-        int start = c.pos;
-        c.pos += (int) codeBytes;
-        if (c.pos != c.end) {
-            throw c.invalid(c.pos, (c.end - c.pos) + " unexpected bytes after the last stream");
-        }
-        float[] values = allocate(c, elements, shapeAt);
-        long nonZeros = 0;
-        long codeBits = 0;
-        if (elements > 0) {
-            Huffman.Decoder codes = new Huffman.Decoder(codeLengths, c.buf, start, (int) codeBytes);
-            for (int i = 0; i < elements; i++) {
-                int s = codes.next();
-                if (s < 0) {
-                    throw streamError(c, s, "code stream", start, codes.bitsRead(start), i, elements);
-                }
-                if (s > 0) {
-                    int r = (int) (i / rows.length);
-                    float x = (float) (((long) lowest + s - 1) * scales[r]);
-                    if (!isZero(Float.floatToRawIntBits(x))) {
-                        values[i] = x;
-                        nonZeros++;
-                    }
-                }
-            }
-            checkEnd(c, codes, "code stream", start, codeBytes);
-            codeBits = codes.bitsRead(start);
-        } else if (codeBytes != 0) {
-            throw c.invalid(start, "a tensor without elements must have an empty code stream");
-        }
-        return new Decoded(new Tensor(name, shape, values), new LayerBreakdown(name, elements, nonZeros, false, levels,
-                rows.count, true, 0, 0, codeBits, 0, 4 + 8L * rows.count, sectionBytes));
-    }
-
     /** Code symbols run 0 (a zero) to the largest codebook's size. */
     private static int alphabet(int[][] books) {
         int largest = 0;
@@ -877,27 +817,50 @@ final class TensorCodec {
         return books;
     }
 
-    /** The rest of a dense tensor section (format 2, row codebooks format 3): every element in order, coded or raw. */
-    private static Decoded decodeDense(Cursor c, String name, long[] shape, long elements, boolean raw, Rows rows,
+    /** The bits that code s ≥ 1 at element {@code position} stands for; {@code at} locates an error. */
+    @FunctionalInterface
+    private interface CodeValues {
+        int bits(long position, int s, long at) throws PackedFileException;
+    }
+
+    /**
+     * The rest of a dense tensor section, every element in order: raw (format 2), or coded, the codes
+     * standing for codebook entries (format 2, row codebooks format 3) or, with row scales (format 3),
+     * for integer levels: the level count L, the lowest level, each row's scale, and code s ≥ 1 the
+     * value {@code (float) ((lowest + s − 1) × scale of its row)}.
+     */
+    private static Decoded decodeDense(Cursor c, String name, long[] shape, long elements, int mode, Rows rows,
             int shapeAt, int sectionBytes) throws PackedFileException {
+        boolean raw = mode == MODE_DENSE_RAW;
         int[][] books = null;
+        double[] scales = null;
+        int alphabet = 0;
+        CodeValues codeValues = null;
         int[] codeLengths = null;
         long codeBytes;
         if (raw) {
             codeBytes = 4 * elements;
             c.need(codeBytes, "the raw values");
         } else {
-            if (rows != null) {
-                books = readRowCodebooks(c, rows, elements > 0);
-            } else {
+            if (mode == MODE_DENSE_ROW_SCALES) {
                 int at = c.pos;
-                long size = c.u32("the codebook size");
-                if (size > MAX_CODEBOOK) {
-                    throw c.invalid(at, "codebook size " + size + " must be in 0.." + MAX_CODEBOOK);
+                int levels = c.u16("the level count");
+                if (levels < 1) {
+                    throw c.invalid(at, "the level count is 0; a section with row scales codes at least one level");
                 }
-                books = new int[][] {readCodebook(c, (int) size)};
+                long lowest = (int) c.u32("the lowest level");
+                double[] rowScales = readRowScales(c, rows);
+                scales = rowScales;
+                alphabet = levels + 1;
+                codeValues = (position, s, where) -> Float.floatToRawIntBits(
+                        (float) ((lowest + s - 1) * rowScales[(int) (position / rows.length)]));
+            } else {
+                int[][] b = rows != null ? readRowCodebooks(c, rows, elements > 0) : new int[][] {readDenseCodebook(c)};
+                books = b;
+                alphabet = alphabet(b);
+                codeValues = (position, s, where) -> value(c, b, rows, position, s, where);
             }
-            codeLengths = readTable(c, alphabet(books), elements > 0, "code table");
+            codeLengths = readTable(c, alphabet, elements > 0, "code table");
             codeBytes = c.u32("the code stream length");
             c.need(codeBytes, "the code stream");
         }
@@ -926,8 +889,11 @@ final class TensorCodec {
                     throw streamError(c, s, "code stream", start, codes.bitsRead(start), i, elements);
                 }
                 if (s > 0) {
-                    values[i] = Float.intBitsToFloat(value(c, books, rows, i, s, start + codes.bitsRead(start) / 8));
-                    nonZeros++;
+                    int bits = codeValues.bits(i, s, start + codes.bitsRead(start) / 8);
+                    if (!isZero(bits)) { // a level times a scale may round to zero; it reads as +0.0
+                        values[i] = Float.intBitsToFloat(bits);
+                        nonZeros++;
+                    }
                 }
             }
             checkEnd(c, codes, "code stream", start, codeBytes);
@@ -935,8 +901,35 @@ final class TensorCodec {
         } else if (codeBytes != 0) {
             throw c.invalid(start, "a tensor without elements must have an empty code stream");
         }
-        return new Decoded(new Tensor(name, shape, values), breakdown(name, elements, nonZeros, books, 0, 0, codeBits, 0,
-                sectionBytes));
+        LayerBreakdown breakdown = scales == null
+                ? breakdown(name, elements, nonZeros, books, 0, 0, codeBits, 0, sectionBytes)
+                : new LayerBreakdown(name, elements, nonZeros, false, alphabet - 1, rows.count, true, 0, 0, codeBits, 0,
+                        4 + 8L * rows.count, sectionBytes);
+        return new Decoded(new Tensor(name, shape, values), breakdown);
+    }
+
+    /** A dense section's one codebook (format 2): a u32 size K ≤ 65,536 and K values. */
+    private static int[] readDenseCodebook(Cursor c) throws PackedFileException {
+        int at = c.pos;
+        long size = c.u32("the codebook size");
+        if (size > MAX_CODEBOOK) {
+            throw c.invalid(at, "codebook size " + size + " must be in 0.." + MAX_CODEBOOK);
+        }
+        return readCodebook(c, (int) size);
+    }
+
+    /** One positive, finite binary64 scale per row (format 3). */
+    private static double[] readRowScales(Cursor c, Rows rows) throws PackedFileException {
+        c.need(8L * rows.count, "the row scales");
+        double[] scales = new double[rows.count];
+        for (int r = 0; r < rows.count; r++) {
+            int at = c.pos;
+            scales[r] = Double.longBitsToDouble(c.u64("row " + r + "'s scale"));
+            if (!(scales[r] > 0) || Double.isInfinite(scales[r])) {
+                throw c.invalid(at, "row " + r + "'s scale is " + scales[r] + "; it must be positive and finite");
+            }
+        }
+        return scales;
     }
 
     /** The tensor's array, or a clear error where the heap cannot hold it (never an OutOfMemoryError). */

@@ -11,12 +11,17 @@ import org.junit.jupiter.api.Test;
 /** The relative index coding with filler zeros, and codebook versus raw values, on one section. */
 class TensorCodecTest {
 
+    /** A cursor over one tensor section's payload, in a file of the given format version. */
+    static Cursor section(byte[] payload, int version) {
+        Cursor c = new Cursor(payload, "m.cmpr");
+        c.section = "tensor section 1 of 1";
+        c.version = version;
+        return c;
+    }
+
     static TensorCodec.Decoded roundTrip(Tensor t, int bits, boolean raw) throws PackedFileException {
         TensorCodec.Encoded e = TensorCodec.encode(t, bits, raw);
-        Cursor c = new Cursor(e.payload(), "mem");
-        c.section = "tensor section 1 of 1";
-        c.version = PackedFile.FORMAT_VERSION;
-        TensorCodec.Decoded d = TensorCodec.decode(c);
+        TensorCodec.Decoded d = TensorCodec.decode(section(e.payload(), PackedFile.FORMAT_VERSION));
         assertEquals(t.name(), d.tensor().name());
         assertArrayEquals(t.shape(), d.tensor().shape());
         assertBitsEqual(t.values(), d.tensor().values());
@@ -187,9 +192,7 @@ class TensorCodecTest {
         float[] v = {1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2};
         TensorCodec.Encoded e = TensorCodec.encode(new Tensor("d", new long[] {16}, v), 0, false);
         assertEquals(TensorCodec.MODE_DENSE_CODEBOOK, e.payload()[2 + 1 + 1 + 8]);
-        Cursor c = new Cursor(e.payload(), "old.cmpr");
-        c.section = "tensor section 1 of 1";
-        c.version = 1;
+        Cursor c = section(e.payload(), 1);
         PackedFileException ex = org.junit.jupiter.api.Assertions.assertThrows(PackedFileException.class, () -> TensorCodec.decode(c));
         assertTrue(ex.getMessage().contains("mode 2 (dense) exists from format version 2; this file is version 1"), ex.getMessage());
     }
@@ -299,10 +302,8 @@ class TensorCodecTest {
 
     /** A decoder over a hand-edited payload, in a file of the given version. */
     private static PackedFileException rejects(byte[] payload, int version) {
-        Cursor c = new Cursor(payload, "m.cmpr");
-        c.section = "tensor section 1 of 1";
-        c.version = version;
-        return org.junit.jupiter.api.Assertions.assertThrows(PackedFileException.class, () -> TensorCodec.decode(c));
+        return org.junit.jupiter.api.Assertions.assertThrows(PackedFileException.class,
+                () -> TensorCodec.decode(section(payload, version)));
     }
 
     @Test
@@ -319,10 +320,7 @@ class TensorCodecTest {
         // row 0: 1 2 1 2 = 0 1 0 1; row 1: 3 3 3 3 = symbol 1 = code 0
         b.putInt(1).put((byte) 0b0101_0000);
         byte[] good = java.util.Arrays.copyOf(b.array(), b.position());
-        Cursor ok = new Cursor(good, "m.cmpr");
-        ok.section = "tensor section 1 of 1";
-        ok.version = 3;
-        TensorCodec.Decoded d = TensorCodec.decode(ok);
+        TensorCodec.Decoded d = TensorCodec.decode(section(good, 3));
         assertBitsEqual(v, d.tensor().values());
         assertEquals(2, d.breakdown().codebooks());
         assertEquals(2, d.breakdown().codebookSize());
@@ -359,10 +357,7 @@ class TensorCodecTest {
         // row 0: codes 1, 3 = levels -1, 1; row 1: a zero, code 3 = level 1
         b.putInt(1).put((byte) 0b01_11_00_11);
         byte[] good = java.util.Arrays.copyOf(b.array(), b.position());
-        Cursor ok = new Cursor(good, "m.cmpr");
-        ok.section = "tensor section 1 of 1";
-        ok.version = 3;
-        TensorCodec.Decoded d = TensorCodec.decode(ok);
+        TensorCodec.Decoded d = TensorCodec.decode(section(good, 3));
         assertBitsEqual(new float[] {-0.5f, 0.5f, 0f, 0.25f}, d.tensor().values());
         assertEquals(3, d.breakdown().nonZeros());
         assertEquals(2, d.breakdown().codebooks());

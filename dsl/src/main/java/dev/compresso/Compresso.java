@@ -203,6 +203,14 @@ public final class Compresso {
         return LowRank.energy(share);
     }
 
+    /**
+     * An ONNX model (from {@code torch.onnx.export}, opsets 11 to 17) as a graph model that every
+     * technique works on: {@code onnx("resnet18.onnx")}. The input shape comes from the file.
+     */
+    public static Network onnx(String file) {
+        return dev.compresso.onnx.OnnxFile.read(Path.of(file));
+    }
+
     /** A TorchScript model ({@code torch.jit.save}) loaded through DJL's PyTorch engine: {@code torchscript("mlp.pt", 784)}. */
     public static Network torchscript(String file, long... inputShape) {
         return TorchScript.load(Path.of(file), inputShape);

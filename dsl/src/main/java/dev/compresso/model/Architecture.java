@@ -1,24 +1,28 @@
 package dev.compresso.model;
 
 import ai.djl.nn.Block;
-import ai.djl.nn.SequentialBlock;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * How to build a model: a factory of fresh DJL blocks, the shape of one input sample and the number
- * of outputs. A model keeps its architecture so that it can be copied and rebuilt.
+ * How to build a model: its {@link Graph} (or, for TorchScript models, an opaque factory of DJL
+ * blocks), the shape of one input sample and the number of outputs. A model keeps its architecture
+ * so that it can be copied, rebuilt, packed and exported. Chains of the six {@link LayerSpec} kinds
+ * also keep their layer list ({@link #isSequential()}), which the chain-only techniques read.
  *
  * @param name a short name, for example {@code lenet-300-100}
  * @param description one line saying which variant this is
  * @param factory makes a new, uninitialized block each time it is called
  * @param inputShape the shape of one sample, without the batch axis, for example {@code [1, 28, 28]}
  * @param outputs the number of outputs (classes)
+ * @param layers the layer list of a sequential chain, or null
+ * @param graph the graph, or null for an opaque block factory
  */
 public record Architecture(
-        String name, String description, Supplier<Block> factory, long[] inputShape, int outputs, List<LayerSpec> layers) {
+        String name, String description, Supplier<Block> factory, long[] inputShape, int outputs, List<LayerSpec> layers,
+        Graph graph) {
 
     /** Checks the parts. */
     public Architecture {
@@ -39,10 +43,24 @@ public record Architecture(
 
     /**
      * An architecture built from any block factory. It cannot be written into a packed file or
-     * shrunk structurally; {@link #sequential} architectures can.
+     * exported; {@link #of graph} architectures can.
      */
     public Architecture(String name, String description, Supplier<Block> factory, long[] inputShape, int outputs) {
-        this(name, description, factory, inputShape, outputs, null);
+        this(name, description, factory, inputShape, outputs, null, null);
+    }
+
+    /**
+     * The architecture of a graph. A graph that is a chain of the {@link LayerSpec} kinds, named as
+     * {@link #sequential} names them, is also sequential.
+     *
+     * @param name a short name
+     * @param description which variant this is
+     * @param graph the graph
+     * @return the architecture; its outputs are the last axis of the graph's output
+     */
+    public static Architecture of(String name, String description, Graph graph) {
+        List<LayerSpec> layers = LayerSpec.fromChain(graph);
+        return new Architecture(name, description, () -> new GraphBlock(graph), graph.inputShape(), graph.outputs(), layers, graph);
     }
 
     /**
@@ -60,39 +78,38 @@ public record Architecture(
         if (copy.isEmpty()) {
             throw new IllegalArgumentException("architecture '" + name + "' has no layers");
         }
-        return new Architecture(name, description, () -> {
-            SequentialBlock block = new SequentialBlock();
-            for (LayerSpec l : copy) {
-                block.add(l.build());
-            }
-            return block;
-        }, inputShape, outputs, copy);
+        Graph graph = Graph.chain(inputShape, copy);
+        if (graph.outputs() != outputs) {
+            throw new IllegalArgumentException("architecture '" + name + "' declares " + outputs + " outputs but its last layer has "
+                    + graph.outputs() + "; make them equal");
+        }
+        return new Architecture(name, description, () -> new GraphBlock(graph), inputShape, outputs, copy, graph);
     }
 
-    /** True if this architecture is declared layer by layer (it can be packed and shrunk). */
+    /** True if this architecture is a chain declared layer by layer (the chain-only techniques need one). */
     public boolean isSequential() {
         return layers != null;
     }
 
-    /** The text form of a sequential architecture, as stored in packed files. */
+    /** True if this architecture has a graph: it can be packed, exported to ONNX and changed structurally. */
+    public boolean isGraph() {
+        return graph != null;
+    }
+
+    /**
+     * The text form, as stored in packed files: name, description and the graph.
+     *
+     * @throws IllegalStateException if this architecture wraps an opaque block
+     */
     public String encode() {
-        if (layers == null) {
+        if (graph == null) {
             throw new IllegalStateException(
-                    "architecture '" + name + "' wraps an arbitrary block; only sequential architectures (zoo models,"
-                            + " Architecture.sequential) can be encoded");
+                    "architecture '" + name + "' wraps an opaque block (TorchScript); only graph architectures (zoo models,"
+                            + " onnx(...), wrap(...) of standard DJL blocks) can be stored. Export the model to ONNX and import it"
+                            + " with onnx(\"model.onnx\")");
         }
-        StringBuilder sb = new StringBuilder("compresso-architecture 1\n");
-        sb.append("name ").append(name).append('\n');
-        sb.append("description ").append(description.replace('\n', ' ')).append('\n');
-        sb.append("input");
-        for (long d : inputShape) {
-            sb.append(' ').append(d);
-        }
-        sb.append('\n').append("outputs ").append(outputs).append('\n');
-        for (LayerSpec l : layers) {
-            sb.append(l.encode()).append('\n');
-        }
-        return sb.toString();
+        return "compresso-architecture 2\nname " + name + "\ndescription " + description.replace('\n', ' ') + "\n"
+                + graph.encode();
     }
 
     /**
@@ -103,6 +120,13 @@ public record Architecture(
      * @throws IllegalArgumentException if the text is malformed; the message names the line
      */
     public static Architecture decode(String text) {
+        if (text.startsWith("compresso-architecture 2\n")) {
+            String[] head = text.split("\n", 4);
+            if (head.length < 4) {
+                throw new IllegalArgumentException("architecture description ends after its header");
+            }
+            return of(value(head[1], "name"), value(head[2], "description"), Graph.decode(head[3]));
+        }
         String[] lines = text.split("\n");
         if (lines.length < 5 || !lines[0].equals("compresso-architecture 1")) {
             throw new IllegalArgumentException("not a Compresso architecture description (first line: '"
@@ -154,15 +178,15 @@ public record Architecture(
     public boolean equals(Object o) {
         return o instanceof Architecture a
                 && a.name.equals(name)
-                && (a.layers != null ? a.layers.equals(layers) : a.factory == factory)
+                && (a.graph != null ? a.graph.equals(graph) : a.factory == factory)
                 && Arrays.equals(a.inputShape, inputShape)
                 && a.outputs == outputs
-                && java.util.Objects.equals(a.layers, layers);
+                && java.util.Objects.equals(a.graph, graph);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, Arrays.hashCode(inputShape), outputs, layers);
+        return Objects.hash(name, Arrays.hashCode(inputShape), outputs, graph);
     }
 
     @Override

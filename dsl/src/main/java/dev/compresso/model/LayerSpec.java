@@ -185,6 +185,44 @@ public sealed interface LayerSpec {
         }
     }
 
+    /**
+     * The layer list of a graph that is a chain of these six kinds named as {@link
+     * Architecture#sequential} names them, or null if it is not one.
+     */
+    static java.util.List<LayerSpec> fromChain(Graph graph) {
+        if (!graph.isChain()) {
+            return null;
+        }
+        java.util.List<LayerSpec> specs = new java.util.ArrayList<>();
+        for (int i = 0; i < graph.nodes().size(); i++) {
+            Graph.Node n = graph.nodes().get(i);
+            Op op = n.op();
+            LayerSpec spec = null;
+            if (op instanceof Op.Linear l) {
+                spec = new Dense(l.units(), l.bias());
+            } else if (op instanceof Op.Conv c && c.groups() == 1 && c.bias() && c.kernel()[0] == c.kernel()[1]
+                    && c.stride()[0] == c.stride()[1] && c.dilation()[0] == 1 && c.dilation()[1] == 1
+                    && java.util.Arrays.stream(c.pads()).allMatch(v -> v == c.pads()[0])) {
+                spec = new Conv(c.out(), c.kernel()[0], c.stride()[0], c.pads()[0]);
+            } else if (op instanceof Op.Unary u && u.kind() == Op.UnaryKind.RELU) {
+                spec = new Relu();
+            } else if (op instanceof Op.QuantRelu q) {
+                spec = new QuantRelu(q.bits(), q.max());
+            } else if (op instanceof Op.Pool2d p && p.max() && !p.ceil() && p.kernel()[0] == p.kernel()[1]
+                    && p.stride()[0] == p.stride()[1] && java.util.Arrays.stream(p.pads()).allMatch(v -> v == 0)) {
+                spec = new MaxPool(p.kernel()[0], p.stride()[0]);
+            } else if (op instanceof Op.Flatten f && f.axis() == 1) {
+                spec = new Flatten();
+            }
+            String djl = spec instanceof Dense ? "Linear" : spec instanceof Conv ? "Conv2d" : "LambdaBlock";
+            if (spec == null || !n.name().equals(String.format("%02d%s", i + 1, djl))) {
+                return null;
+            }
+            specs.add(spec);
+        }
+        return specs;
+    }
+
     private static void positive(String what, int v) {
         if (v < 1) {
             throw new IllegalArgumentException(what + "=" + v + " must be ≥ 1");

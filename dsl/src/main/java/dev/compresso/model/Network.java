@@ -465,6 +465,18 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Writes this network as an ONNX model that ONNX Runtime and other runtimes run, atomically (a
+     * failed write leaves no file). Pruned weights are written as zeros, shared and quantized
+     * weights as their values; see {@link dev.compresso.onnx.OnnxFile#write}.
+     *
+     * @param file where to write, for example {@code "out/resnet20.onnx"}
+     * @return the file
+     */
+    public java.nio.file.Path exportOnnx(String file) {
+        return dev.compresso.onnx.OnnxFile.write(this, java.nio.file.Path.of(file));
+    }
+
+    /**
      * Trains a copy of this (student) network on a teacher's soft targets; see {@link
      * dev.compresso.distill.Distillation}.
      */
@@ -567,7 +579,9 @@ public final class Network implements AutoCloseable {
             NDArray a = p.getValue().getArray();
             byLayer.computeIfAbsent(layer, k -> new ArrayList<>())
                     .add(new Layer.ParameterInfo(full, a.getShape().getShape(), a.size(), nonZeros(a)));
-            types.putIfAbsent(layer, layer.substring(layer.lastIndexOf('_') + 1).replaceFirst("^\\d+", ""));
+            Graph.Node node = architecture.graph() == null ? null : architecture.graph().node(layer);
+            types.putIfAbsent(layer, node != null ? node.op().type()
+                    : layer.substring(layer.lastIndexOf('_') + 1).replaceFirst("^\\d+", ""));
         }
         List<Layer> layers = new ArrayList<>();
         byLayer.forEach((layer, params) -> layers.add(new Layer(layer, types.get(layer), params)));

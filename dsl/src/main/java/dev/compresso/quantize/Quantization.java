@@ -1,23 +1,20 @@
 package dev.compresso.quantize;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import dev.compresso.data.Samples;
+import dev.compresso.model.Activations;
 import dev.compresso.model.Architecture;
-import dev.compresso.model.LayerSpec;
+import dev.compresso.model.Graph;
 import dev.compresso.model.Network;
+import dev.compresso.model.Op;
 import dev.compresso.prune.Selector;
 import dev.compresso.share.CodebookConstraint;
-import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Uniform quantization of weights (2 to 16 bits, per tensor or per channel, symmetric or
@@ -189,9 +186,9 @@ public final class Quantization {
                             + " (quantizing twice rounds rounded values)");
         }
         CodebookConstraint codebook = network.constraint(CodebookConstraint.class);
-        if (activationBits > 0 && !network.architecture().isSequential()) {
-            throw new IllegalArgumentException("activation quantization needs a sequential architecture; '"
-                    + network.architecture().name() + "' wraps an arbitrary block. Quantize weights only");
+        if (activationBits > 0 && !network.architecture().isGraph()) {
+            throw new IllegalArgumentException("activation quantization needs a graph; '" + network.architecture().name()
+                    + "' wraps an opaque block. Quantize weights only, or bring the model in through onnx(\"model.onnx\")");
         }
         if ((activationBits > 0 || finetuneEpochs > 0) && network.trainedOn() == null) {
             throw new IllegalArgumentException("network '" + network.name() + "' was never trained, so there is no data to "
@@ -226,21 +223,29 @@ public final class Quantization {
         return result.evaluatedLike(network, start);
     }
 
-    /** Replaces every ReLU by a quantizing ReLU whose range is calibrated on training samples. */
+    /**
+     * Replaces every ReLU (and every clip from 0, such as ReLU6) by a quantizing ReLU whose range is
+     * calibrated on training samples.
+     */
     private Network quantizeActivations(Network net, Samples train) {
-        List<float[]> outputs = reluOutputs(net, train.head(Math.min(calibrationSamples, train.size())));
-        List<LayerSpec> specs = new ArrayList<>(net.architecture().layers());
-        int r = 0;
-        for (int i = 0; i < specs.size(); i++) {
-            if (specs.get(i) instanceof LayerSpec.Relu) {
-                float[] values = outputs.get(r++);
-                float max = Quantizer.percentile(values, percentile);
-                specs.set(i, new LayerSpec.QuantRelu(activationBits, max > 0 ? max : 1e-6f));
+        Graph g = net.architecture().graph();
+        Set<String> relus = new LinkedHashSet<>();
+        for (Graph.Node n : g.nodes()) {
+            if (isRelu(n.op())) {
+                relus.add(n.name());
             }
         }
+        Map<String, float[]> outputs = Activations.of(net, train.head(Math.min(calibrationSamples, train.size())), relus);
+        Map<String, Op> ops = new LinkedHashMap<>();
+        for (String n : relus) {
+            float max = Quantizer.percentile(outputs.get(n), percentile);
+            if (g.node(n).op() instanceof Op.Clip c) {
+                max = Math.min(max, c.max());
+            }
+            ops.put(n, new Op.QuantRelu(activationBits, max > 0 ? max : 1e-6f));
+        }
         Architecture old = net.architecture();
-        Architecture arch = Architecture.sequential(old.name(), old.description() + ", activations " + activationBits + " bit",
-                old.inputShape(), old.outputs(), specs);
+        Architecture arch = Architecture.of(old.name(), old.description() + ", activations " + activationBits + " bit", g.withOps(ops));
         Map<String, float[]> weights = new LinkedHashMap<>();
         for (String p : net.parameterNames()) {
             weights.put(p, net.weights(p));
@@ -248,31 +253,8 @@ public final class Quantization {
         return net.rebuilt(net.name(), null, arch, weights, net.constraints());
     }
 
-    /** The outputs of every ReLU layer for the given samples, flattened. */
-    static List<float[]> reluOutputs(Network net, Samples samples) {
-        List<LayerSpec> specs = net.architecture().layers();
-        List<float[]> outs = new ArrayList<>();
-        Block block = net.block();
-        ParameterStore store = new ParameterStore(net.manager(), false);
-        long[] in = net.architecture().inputShape();
-        long[] shape = new long[in.length + 1];
-        shape[0] = samples.size();
-        System.arraycopy(in, 0, shape, 1, in.length);
-        float[] x = new float[samples.size() * samples.sampleSize()];
-        samples.copyFeatures(0, samples.size(), x, 0);
-        try (NDManager scope = net.manager().newSubManager()) {
-            NDList current = new NDList(scope.create(FloatBuffer.wrap(x), new Shape(shape)));
-            int i = 0;
-            for (var child : block.getChildren()) {
-                current = child.getValue().forward(store, current, false);
-                if (specs.get(i) instanceof LayerSpec.Relu) {
-                    NDArray a = current.singletonOrThrow();
-                    outs.add(a.toFloatArray());
-                }
-                i++;
-            }
-        }
-        return outs;
+    static boolean isRelu(Op op) {
+        return (op instanceof Op.Unary u && u.kind() == Op.UnaryKind.RELU) || (op instanceof Op.Clip c && c.min() == 0f);
     }
 
     private int bitsFor(String param) {

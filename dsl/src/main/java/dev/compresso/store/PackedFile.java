@@ -35,7 +35,7 @@ public final class PackedFile {
     /** The four bytes every packed file starts with. */
     static final byte[] MAGIC = {'C', 'M', 'P', 'R'};
     /** The format version this code writes, and the newest it reads. */
-    public static final int FORMAT_VERSION = 3;
+    public static final int FORMAT_VERSION = 4;
     static final int HEADER_BYTES = 16;
     /** Largest file this reader accepts (the largest Java byte array). */
     static final long MAX_FILE_BYTES = Integer.MAX_VALUE - 8;

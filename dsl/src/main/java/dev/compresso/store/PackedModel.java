@@ -53,16 +53,17 @@ public final class PackedModel {
      * every weight is bit-identical, evaluates the loaded model on the network's training data (when
      * it has one) and records it in the log as {@code NAME-packed} with its stored bytes and ratio.
      *
-     * @param network a model of a sequential architecture
+     * @param network a model with a graph (zoo, ONNX import, wrap)
      * @param file where to write (atomically); its folder is created
      * @param options index widths and raw tensors; {@link PackedFile.Options#defaults()} picks the smallest
      * @return the packed model
      */
     public static PackedModel pack(Network network, Path file, PackedFile.Options options) {
         Architecture arch = network.architecture();
-        if (!arch.isSequential()) {
-            throw new IllegalArgumentException("network '" + network.name() + "' wraps an arbitrary block; only sequential"
-                    + " architectures (zoo models, Architecture.sequential) can be packed, because loading must rebuild them");
+        if (!arch.isGraph()) {
+            throw new IllegalArgumentException("network '" + network.name() + "' wraps an opaque block (TorchScript); only graph"
+                    + " models (zoo, onnx(...), wrap(...) of standard DJL blocks) can be packed, because loading must rebuild them."
+                    + " Export it to ONNX in PyTorch and import it with onnx(\"model.onnx\")");
         }
         long start = System.nanoTime();
         List<Tensor> tensors = new ArrayList<>();
@@ -74,7 +75,7 @@ public final class PackedModel {
         long size;
         try {
             Files.createDirectories(target.getParent());
-            rows = PackedFile.write(target, arch.encode().getBytes(StandardCharsets.UTF_8), tensors, options);
+            rows = PackedFile.write(target, deflate(arch.encode()), tensors, options);
             size = Files.size(target);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write packed model to " + target + ": " + e.getMessage()
@@ -96,6 +97,51 @@ public final class PackedModel {
             network.trainOptions().log().record(loaded, size);
         }
         return new PackedModel(target, size, network.denseBytes(), rows, loaded);
+    }
+
+    /** The architecture section's payload: zlib-compressed UTF-8 text (format 4). */
+    static byte[] deflate(String text) {
+        java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION);
+        try {
+            d.setInput(text.getBytes(StandardCharsets.UTF_8));
+            d.finish();
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            while (!d.finished()) {
+                out.write(buf, 0, d.deflate(buf));
+            }
+            return out.toByteArray();
+        } finally {
+            d.end();
+        }
+    }
+
+    /** The architecture text of a payload: plain in formats 1 to 3, zlib-compressed from format 4. */
+    static String architectureText(byte[] payload) {
+        if (payload.length > 0 && payload[0] == 'c') {
+            return new String(payload, StandardCharsets.UTF_8);
+        }
+        java.util.zip.Inflater inf = new java.util.zip.Inflater();
+        try {
+            inf.setInput(payload);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            while (!inf.finished()) {
+                int n = inf.inflate(buf);
+                if (n == 0 && (inf.needsInput() || inf.needsDictionary())) {
+                    throw new IllegalArgumentException("the compressed model description ends early");
+                }
+                out.write(buf, 0, n);
+                if (out.size() > (64 << 20)) {
+                    throw new IllegalArgumentException("the model description inflates beyond 64 MiB");
+                }
+            }
+            return out.toString(StandardCharsets.UTF_8);
+        } catch (java.util.zip.DataFormatException e) {
+            throw new IllegalArgumentException("the model description is not valid zlib data: " + e.getMessage(), e);
+        } finally {
+            inf.end();
+        }
     }
 
     private static float canonical(float v) {
@@ -137,7 +183,7 @@ public final class PackedModel {
         }
         Architecture arch;
         try {
-            arch = Architecture.decode(new String(contents.architecture(), StandardCharsets.UTF_8));
+            arch = Architecture.decode(architectureText(contents.architecture()));
         } catch (IllegalArgumentException e) {
             throw new UncheckedIOException(new PackedFileException(file.toString(), "architecture", PackedFile.HEADER_BYTES,
                     "its model description cannot be rebuilt (" + e.getMessage() + ")",

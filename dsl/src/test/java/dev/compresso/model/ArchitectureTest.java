@@ -21,13 +21,27 @@ class ArchitectureTest {
             assertEquals(a.outputs(), back.outputs());
             assertEquals(a, back);
         }
-        assertTrue(Zoo.lenet5().encode().contains("conv 20 5 1 0\nmaxpool 2 2\n"));
+        assertTrue(Zoo.lenet5().encode().contains("01Conv2d <- input : conv out=20 in=1 kernel=5,5 stride=1,1 pads=0,0,0,0"),
+                Zoo.lenet5().encode());
+    }
+
+    @Test
+    void versionOneTextOfOlderPackedFilesStillReads() {
+        String v1 = "compresso-architecture 1\nname lenet-5\ndescription old\ninput 1 28 28\noutputs 10\n"
+                + "conv 20 5 1 0\nmaxpool 2 2\nconv 50 5 1 0\nmaxpool 2 2\nflatten\ndense 500\nrelu\ndense 10\n";
+        Architecture a = Architecture.decode(v1);
+        assertEquals(Zoo.lenet5().layers(), a.layers());
+        assertEquals(Zoo.lenet5().graph(), a.graph());
     }
 
     @Test
     void malformedTextNamesTheLine() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Architecture.decode(Zoo.mlp(4, 2).encode().replace("dense 2", "dense two")));
+                () -> Architecture.decode(Zoo.mlp(4, 2).encode().replace("units=2", "units=two")));
+        assertTrue(e.getMessage().contains("line 4") && e.getMessage().contains("units=two") && e.getMessage().contains("the ops are"),
+                e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> Architecture.decode(
+                "compresso-architecture 1\nname x\ndescription\ninput 4\noutputs 2\nflatten\ndense two\n"));
         assertTrue(e.getMessage().contains("'dense two'") && e.getMessage().contains("dense UNITS"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Architecture.decode("hello"));
         assertTrue(e.getMessage().contains("not a Compresso architecture"), e.getMessage());
@@ -38,7 +52,7 @@ class ArchitectureTest {
         Architecture wrapped = new Architecture("custom", "", () -> new ai.djl.nn.SequentialBlock(), new long[] {3}, 2);
         assertFalse(wrapped.isSequential());
         IllegalStateException e = assertThrows(IllegalStateException.class, wrapped::encode);
-        assertTrue(e.getMessage().contains("only sequential architectures"), e.getMessage());
+        assertTrue(e.getMessage().contains("only graph architectures"), e.getMessage());
     }
 
     @Test

@@ -1,0 +1,760 @@
+package dev.compresso.onnx;
+
+import dev.compresso.model.Graph;
+import dev.compresso.model.Op;
+import dev.compresso.onnx.proto.Onnx;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns an ONNX graph into a {@link Graph} and its weights. Everything that does not depend on the
+ * input's values (shape arithmetic such as Shape → Gather → Concat → Reshape, constants, casts) is
+ * computed here, so the graph keeps only tensor ops with fixed attributes. The conversion runs at
+ * batch sizes 1 and 2; an axis whose size doubles scales with the batch ({@code perbatch}).
+ */
+final class OnnxImport {
+
+    /** The opsets of the default domain we read. */
+    static final int MIN_OPSET = 11;
+    static final int MAX_OPSET = 17;
+
+    /** The ONNX operators we convert, for error messages and the docs. */
+    static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
+            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
+            "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
+            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice",
+            "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
+
+    /** A value known at import time: integers (shapes, indices) or floats (weights, small constants). */
+    record Known(long[] dims, double[] values, boolean integer) {
+        long[] longs() {
+            long[] v = new long[values.length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (long) values[i];
+            }
+            return v;
+        }
+
+        float[] floats() {
+            float[] v = new float[values.length];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) values[i];
+            }
+            return v;
+        }
+
+        int size() {
+            return values.length;
+        }
+    }
+
+    /** The converted graph at one batch size, with the weights by parameter name. */
+    record Result(List<Graph.Node> nodes, String output, Map<String, float[]> weights) {}
+
+    private final Onnx.Graph onnx;
+    private final String file;
+    private final int opset;
+    private final long batch;
+    private final long[] sample;
+    private final long exportBatch;
+    private final Map<String, Known> known = new HashMap<>();
+    private final Map<String, String> alias = new HashMap<>();   // ONNX value -> our value
+    private final Map<String, long[]> shapes = new HashMap<>();  // our value -> shape at this batch
+    private final List<Graph.Node> nodes = new ArrayList<>();
+    private final Map<String, float[]> weights = new LinkedHashMap<>();
+    private final Set<String> names = new HashSet<>();
+    private final Map<String, Integer> uses = new HashMap<>();
+    private final Set<String> fused = new HashSet<>();
+    private final Set<String> initializers = new HashSet<>();
+
+    OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch) {
+        this.exportBatch = exportBatch;
+        this.onnx = onnx;
+        this.file = file;
+        this.opset = opset;
+        this.sample = sample;
+        this.batch = batch;
+    }
+
+    Result convert(String inputName, String outputName) {
+        for (Onnx.Tensor t : onnx.getInitializerList()) {
+            known.put(t.getName(), OnnxTensors.read(t, file));
+            initializers.add(t.getName());
+        }
+        for (Onnx.Node n : onnx.getNodeList()) {
+            for (String in : n.getInputList()) {
+                uses.merge(in, 1, Integer::sum);
+            }
+        }
+        long[] in = new long[sample.length + 1];
+        in[0] = batch;
+        System.arraycopy(sample, 0, in, 1, sample.length);
+        alias.put(inputName, Graph.INPUT);
+        shapes.put(Graph.INPUT, in);
+        names.add(Graph.INPUT);
+        List<Onnx.Node> list = onnx.getNodeList();
+        for (int i = 0; i < list.size(); i++) {
+            Onnx.Node n = list.get(i);
+            if (fused.contains(n.getName() + "#" + i)) {
+                continue;
+            }
+            try {
+                convert(n, i);
+            } catch (OnnxException e) {
+                throw e;
+            } catch (RuntimeException e) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' (" + n.getOpType() + ") cannot be converted: "
+                        + e.getMessage(), e);
+            }
+        }
+        String out = alias.get(outputName);
+        if (out == null || out.equals(Graph.INPUT)) {
+            throw new OnnxException(file + ": the output '" + outputName + "' does not depend on the input; nothing to run");
+        }
+        return new Result(nodes, out, weights);
+    }
+
+    // ---------------------------------------------------------------- one node
+
+    private void convert(Onnx.Node n, int index) {
+        String type = n.getOpType();
+        if (!n.getDomain().isEmpty() && !n.getDomain().equals("ai.onnx")) {
+            throw unsupported(n, "of domain '" + n.getDomain() + "'");
+        }
+        List<String> ins = n.getInputList();
+        boolean dynamic = false;
+        for (String s : ins) {
+            // a stored weight stays a parameter of the graph (trainable) instead of being folded away
+            dynamic |= !s.isEmpty() && (alias.containsKey(s) || (!type.equals("Identity") && isParameter(s)));
+        }
+        if (type.equals("Constant")) {
+            known.put(n.getOutput(0), constant(n));
+            return;
+        }
+        if (type.equals("Shape")) {
+            long[] s = shapeOf(ins.get(0));
+            known.put(n.getOutput(0), ints(new long[] {s.length}, s));
+            return;
+        }
+        if (!dynamic) {
+            known.put(n.getOutput(0), Folding.fold(n, inputsKnown(n), opset));
+            return;
+        }
+        switch (type) {
+            case "Identity", "Cast" -> alias.put(n.getOutput(0), value(ins.get(0)));
+            case "Dropout" -> {
+                float rate = ins.size() > 1 && !ins.get(1).isEmpty() ? (float) k(ins.get(1)).values()[0] : attrF(n, "ratio", 0.5f);
+                add(n, n.getOutput(0), new Op.Dropout(rate), value(ins.get(0)));
+            }
+            case "Conv" -> conv(n);
+            case "Gemm" -> gemm(n);
+            case "MatMul" -> matmul(n, index);
+            case "BatchNormalization" -> {
+                long c = shapeOf(ins.get(0))[1];
+                Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"),
+                        new Op.BatchNorm((int) c, attrF(n, "epsilon", 1e-5f), attrF(n, "momentum", 0.9f)), value(ins.get(0)));
+                weights.put(node.name() + "_gamma", k(ins.get(1)).floats());
+                weights.put(node.name() + "_beta", k(ins.get(2)).floats());
+                weights.put(node.name() + "_runningMean", k(ins.get(3)).floats());
+                weights.put(node.name() + "_runningVar", k(ins.get(4)).floats());
+                alias.put(n.getOutput(0), node.name());
+            }
+            case "LayerNormalization" -> {
+                long[] x = shapeOf(ins.get(0));
+                int axis = axis(attrI(n, "axis", -1), x.length);
+                long[] norm = Arrays.copyOfRange(x, axis, x.length);
+                Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.LayerNorm(norm, attrF(n, "epsilon", 1e-5f)),
+                        value(ins.get(0)));
+                weights.put(node.name() + "_gamma", broadcastTo(k(ins.get(1)), norm));
+                weights.put(node.name() + "_beta", ins.size() > 2 && !ins.get(2).isEmpty() ? broadcastTo(k(ins.get(2)), norm)
+                        : new float[(int) count(norm)]);
+                alias.put(n.getOutput(0), node.name());
+            }
+            case "Relu" -> unary(n, Op.UnaryKind.RELU);
+            case "Sigmoid" -> unary(n, Op.UnaryKind.SIGMOID);
+            case "Tanh" -> unary(n, Op.UnaryKind.TANH);
+            case "Erf" -> unary(n, Op.UnaryKind.ERF);
+            case "Sqrt" -> unary(n, Op.UnaryKind.SQRT);
+            case "Exp" -> unary(n, Op.UnaryKind.EXP);
+            case "Neg" -> unary(n, Op.UnaryKind.NEG);
+            case "Abs" -> unary(n, Op.UnaryKind.ABS);
+            case "Reciprocal" -> unary(n, Op.UnaryKind.RECIPROCAL);
+            case "Clip" -> {
+                float min = attrF(n, "min", Float.NEGATIVE_INFINITY);
+                float max = attrF(n, "max", Float.POSITIVE_INFINITY);
+                if (ins.size() > 1 && !ins.get(1).isEmpty()) {
+                    min = (float) k(ins.get(1)).values()[0];
+                }
+                if (ins.size() > 2 && !ins.get(2).isEmpty()) {
+                    max = (float) k(ins.get(2)).values()[0];
+                }
+                add(n, n.getOutput(0), new Op.Clip(min, max), value(ins.get(0)));
+            }
+            case "HardSigmoid" -> add(n, n.getOutput(0), new Op.HardSigmoid(attrF(n, "alpha", 0.2f), attrF(n, "beta", 0.5f)),
+                    value(ins.get(0)));
+            case "HardSwish" -> add(n, n.getOutput(0), new Op.HardSwish(), value(ins.get(0)));
+            case "Add" -> binary(n, Op.BinaryKind.ADD);
+            case "Sub" -> binary(n, Op.BinaryKind.SUB);
+            case "Mul" -> binary(n, Op.BinaryKind.MUL);
+            case "Div" -> binary(n, Op.BinaryKind.DIV);
+            case "Pow" -> binary(n, Op.BinaryKind.POW);
+            case "Softmax" -> {
+                long[] x = shapeOf(ins.get(0));
+                int axis = axis(attrI(n, "axis", opset >= 13 ? -1 : 1), x.length);
+                if (opset < 13 && axis != x.length - 1) {
+                    throw new OnnxException(file + ": node '" + n.getName() + "' is a Softmax of opset " + opset + " over axes "
+                            + axis + ".. of a rank-" + x.length + " tensor, which flattens them; export at opset 13 or later");
+                }
+                add(n, n.getOutput(0), new Op.Softmax(axis), value(ins.get(0)));
+            }
+            case "MaxPool", "AveragePool" -> pool(n, type.equals("MaxPool"));
+            case "GlobalAveragePool", "GlobalMaxPool" -> add(n, n.getOutput(0), new Op.GlobalPool(type.equals("GlobalMaxPool")),
+                    value(ins.get(0)));
+            case "ReduceMean", "ReduceSum" -> {
+                long[] x = shapeOf(ins.get(0));
+                long[] axes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "axes", null);
+                if (axes == null) {
+                    axes = new long[x.length];
+                    for (int a = 0; a < x.length; a++) {
+                        axes[a] = a;
+                    }
+                }
+                int[] ax = new int[axes.length];
+                for (int a = 0; a < ax.length; a++) {
+                    ax[a] = axis(axes[a], x.length);
+                }
+                add(n, n.getOutput(0), new Op.Reduce(type.equals("ReduceMean"), ax, attrI(n, "keepdims", 1) == 1), value(ins.get(0)));
+            }
+            case "Flatten" -> {
+                long[] x = shapeOf(ins.get(0));
+                add(n, n.getOutput(0), new Op.Flatten(axis(attrI(n, "axis", 1), x.length)), value(ins.get(0)));
+            }
+            case "Reshape" -> reshape(n, ins.get(0), Folding.reshapeTarget(shapeOf(ins.get(0)), batchFixed(k(ins.get(1)).longs(),
+                    shapeOf(ins.get(0))), attrI(n, "allowzero", 0) == 1));
+            case "Squeeze", "Unsqueeze" -> {
+                long[] x = shapeOf(ins.get(0));
+                long[] axes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "axes", null);
+                reshape(n, ins.get(0), type.equals("Squeeze") ? Folding.squeeze(x, axes) : Folding.unsqueeze(x, axes));
+            }
+            case "Transpose" -> {
+                long[] x = shapeOf(ins.get(0));
+                long[] perm = attrInts(n, "perm", null);
+                int[] p = new int[x.length];
+                for (int a = 0; a < p.length; a++) {
+                    p[a] = perm == null ? x.length - 1 - a : (int) perm[a];
+                }
+                add(n, n.getOutput(0), new Op.Transpose(p), value(ins.get(0)));
+            }
+            case "Concat" -> {
+                long[] x = shapeOf(firstDynamic(ins));
+                List<String> vals = new ArrayList<>();
+                for (String s : ins) {
+                    vals.add(value(s));
+                }
+                add(n, n.getOutput(0), new Op.Concat(axis(attrI(n, "axis", 0), x.length), vals.size()), vals.toArray(String[]::new));
+            }
+            case "Split" -> split(n);
+            case "Slice" -> slice(n);
+            case "Gather" -> {
+                long[] x = shapeOf(ins.get(0));
+                int axis = axis(attrI(n, "axis", 0), x.length);
+                Known idx = k(ins.get(1));
+                if (idx.dims().length != 0) {
+                    throw new OnnxException(file + ": node '" + n.getName() + "' gathers " + Arrays.toString(idx.dims())
+                            + " indices from a computed tensor; only a single index is supported (torch's x[:, 0])");
+                }
+                long i = idx.longs()[0];
+                add(n, n.getOutput(0), new Op.Pick(axis, i < 0 ? i + x[axis] : i), value(ins.get(0)));
+            }
+            case "Pad" -> {
+                long[] x = shapeOf(ins.get(0));
+                String mode = attrS(n, "mode", "constant");
+                if (!mode.equals("constant")) {
+                    throw unsupported(n, "in mode '" + mode + "' (only constant padding is supported)");
+                }
+                long[] pads = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "pads", new long[2 * x.length]);
+                if (ins.size() > 3 && !ins.get(3).isEmpty()) {
+                    long[] axes = k(ins.get(3)).longs();
+                    long[] full = new long[2 * x.length];
+                    for (int a = 0; a < axes.length; a++) {
+                        int ax = axis(axes[a], x.length);
+                        full[ax] = pads[a];
+                        full[ax + x.length] = pads[a + axes.length];
+                    }
+                    pads = full;
+                }
+                float value = ins.size() > 2 && !ins.get(2).isEmpty() ? (float) k(ins.get(2)).values()[0] : attrF(n, "value", 0f);
+                add(n, n.getOutput(0), new Op.Pad(pads, value), value(ins.get(0)));
+            }
+            case "Expand" -> {
+                long[] target = k(ins.get(1)).longs().clone();
+                long[] x = shapeOf(ins.get(0));
+                if (exportBatch >= 1 && exportBatch != batch && target.length == x.length && target[0] == exportBatch && x[0] == 1) {
+                    target[0] = batch; // a stored expand to the export's batch size (a class token for every sample)
+                }
+                add(n, n.getOutput(0), new Op.Expand(target, new boolean[target.length]), value(ins.get(0)));
+            }
+            default -> throw unsupported(n, "");
+        }
+    }
+
+    private boolean isParameter(String value) {
+        Known k = known.get(value);
+        return k != null && !k.integer() && k.size() > 1 && initializers.contains(value);
+    }
+
+    private OnnxException unsupported(Onnx.Node n, String detail) {
+        return new OnnxException(file + ": node '" + n.getName() + "' uses operator " + n.getOpType()
+                + (detail.isEmpty() ? "" : " " + detail) + ", which Compresso does not support. Supported operators: "
+                + String.join(", ", SUPPORTED) + ". Re-export the model without it, or open an issue naming the operator");
+    }
+
+    // ---------------------------------------------------------------- layers
+
+    private void conv(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        long[] x = shapeOf(ins.get(0));
+        Known w = k(ins.get(1));
+        if (w.dims().length != 4) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' is a " + (w.dims().length - 2)
+                    + "-D convolution; only 2-D convolutions (NCHW) are supported");
+        }
+        String autoPad = attrS(n, "auto_pad", "NOTSET");
+        int[] kernel = {(int) w.dims()[2], (int) w.dims()[3]};
+        int[] stride = toInts(attrInts(n, "strides", new long[] {1, 1}));
+        int[] dilation = toInts(attrInts(n, "dilations", new long[] {1, 1}));
+        int[] pads = toInts(attrInts(n, "pads", new long[] {0, 0, 0, 0}));
+        if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
+            pads = samePads(x, kernel, stride, dilation, autoPad.equals("SAME_LOWER"));
+        }
+        int groups = (int) attrI(n, "group", 1);
+        boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
+        Op.Conv op = new Op.Conv((int) w.dims()[0], (int) x[1], kernel, stride, pads, dilation, groups, bias);
+        Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), op, value(ins.get(0)));
+        weights.put(node.name() + "_weight", w.floats());
+        if (bias) {
+            weights.put(node.name() + "_bias", k(ins.get(2)).floats());
+        }
+        alias.put(n.getOutput(0), node.name());
+    }
+
+    private static int[] samePads(long[] x, int[] k, int[] s, int[] d, boolean lower) {
+        int[] pads = new int[4];
+        for (int a = 0; a < 2; a++) {
+            long out = (x[2 + a] + s[a] - 1) / s[a];
+            long total = Math.max(0, (out - 1) * s[a] + (k[a] - 1L) * d[a] + 1 - x[2 + a]);
+            int small = (int) (total / 2);
+            int big = (int) (total - small);
+            pads[a] = lower ? big : small;
+            pads[a + 2] = lower ? small : big;
+        }
+        return pads;
+    }
+
+    private void gemm(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        if (attrI(n, "transA", 0) != 0 || !known.containsKey(ins.get(1)) || alias.containsKey(ins.get(1))) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' is a Gemm with transA=1 or a computed B; only"
+                    + " A·Bᵀ + C with a stored B (a fully connected layer) is supported");
+        }
+        Known b = k(ins.get(1));
+        float alpha = attrF(n, "alpha", 1f);
+        float beta = attrF(n, "beta", 1f);
+        boolean transB = attrI(n, "transB", 0) == 1;
+        int units = (int) (transB ? b.dims()[0] : b.dims()[1]);
+        int in = (int) (transB ? b.dims()[1] : b.dims()[0]);
+        float[] w = transB ? b.floats() : transpose(b.floats(), in, units);
+        if (alpha != 1f) {
+            for (int i = 0; i < w.length; i++) {
+                w[i] *= alpha;
+            }
+        }
+        boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
+        Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias), value(ins.get(0)));
+        weights.put(node.name() + "_weight", w);
+        if (bias) {
+            float[] c = broadcastTo(k(ins.get(2)), new long[] {units});
+            for (int i = 0; i < c.length; i++) {
+                c[i] *= beta;
+            }
+            weights.put(node.name() + "_bias", c);
+        }
+        alias.put(n.getOutput(0), node.name());
+    }
+
+    /** MatMul by a stored matrix is a Linear layer; a following Add of a stored vector becomes its bias. */
+    private void matmul(Onnx.Node n, int index) {
+        List<String> ins = n.getInputList();
+        boolean storedB = known.containsKey(ins.get(1)) && !alias.containsKey(ins.get(1)) && k(ins.get(1)).dims().length == 2;
+        if (!storedB || !alias.containsKey(ins.get(0))) {
+            add(n, n.getOutput(0), new Op.MatMul(), value(ins.get(0)), value(ins.get(1)));
+            return;
+        }
+        Known b = k(ins.get(1));
+        int in = (int) b.dims()[0];
+        int units = (int) b.dims()[1];
+        float[] bias = null;
+        String outValue = n.getOutput(0);
+        Onnx.Node next = index + 1 < onnx.getNodeCount() ? onnx.getNode(index + 1) : null;
+        if (next != null && next.getOpType().equals("Add") && uses.getOrDefault(outValue, 0) == 1
+                && next.getInputList().contains(outValue)) {
+            String other = next.getInput(0).equals(outValue) ? next.getInput(1) : next.getInput(0);
+            if (known.containsKey(other) && !alias.containsKey(other) && count(k(other).dims()) == units
+                    && k(other).dims().length <= 1) {
+                bias = k(other).floats();
+                fused.add(next.getName() + "#" + (index + 1));
+                outValue = next.getOutput(0);
+            }
+        }
+        Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias != null), value(ins.get(0)));
+        weights.put(node.name() + "_weight", transpose(b.floats(), in, units));
+        if (bias != null) {
+            weights.put(node.name() + "_bias", bias);
+        }
+        alias.put(outValue, node.name());
+    }
+
+    private void pool(Onnx.Node n, boolean max) {
+        long[] kernel = attrInts(n, "kernel_shape", null);
+        if (kernel == null || kernel.length != 2) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' pools over " + (kernel == null ? "no" : kernel.length)
+                    + " axes; only 2-D pooling is supported");
+        }
+        long[] dil = attrInts(n, "dilations", new long[] {1, 1});
+        if (dil[0] != 1 || dil[1] != 1) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' is a dilated pooling; it is not supported");
+        }
+        int[] k = toInts(kernel);
+        int[] s = toInts(attrInts(n, "strides", new long[] {1, 1}));
+        int[] pads = toInts(attrInts(n, "pads", new long[] {0, 0, 0, 0}));
+        String autoPad = attrS(n, "auto_pad", "NOTSET");
+        if (!autoPad.equals("NOTSET") && !autoPad.equals("VALID")) {
+            pads = samePads(shapeOf(n.getInput(0)), k, s, new int[] {1, 1}, autoPad.equals("SAME_LOWER"));
+        }
+        add(n, n.getOutput(0), new Op.Pool2d(max, k, s, pads, attrI(n, "ceil_mode", 0) == 1,
+                attrI(n, "count_include_pad", 0) == 1), value(n.getInput(0)));
+    }
+
+    private void unary(Onnx.Node n, Op.UnaryKind kind) {
+        add(n, n.getOutput(0), new Op.Unary(kind), value(n.getInput(0)));
+    }
+
+    private void binary(Onnx.Node n, Op.BinaryKind kind) {
+        add(n, n.getOutput(0), new Op.Binary(kind), value(n.getInput(0)), value(n.getInput(1)));
+    }
+
+    /**
+     * A target shape stored for the export's batch size: when its first axis is that size and the
+     * element count only fits with the batch there, the first axis is the batch.
+     */
+    private long[] batchFixed(long[] target, long[] from) {
+        if (exportBatch < 1 || target.length == 0 || target[0] != exportBatch || exportBatch == batch) {
+            return target;
+        }
+        long rest = 1;
+        boolean infer = false;
+        for (int i = 1; i < target.length; i++) {
+            infer |= target[i] == -1;
+            rest *= target[i] == 0 ? from[i] : target[i];
+        }
+        long total = count(from);
+        if (infer || rest * exportBatch != total) {
+            long[] t = target.clone();
+            if (infer ? total % batch == 0 : rest * batch == total) {
+                t[0] = batch;
+            }
+            return t;
+        }
+        return target;
+    }
+
+    private void reshape(Onnx.Node n, String in, long[] target) {
+        add(n, n.getOutput(0), new Op.Reshape(target, new boolean[target.length]), value(in));
+    }
+
+    private void split(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        long[] x = shapeOf(ins.get(0));
+        int axis = axis(attrI(n, "axis", 0), x.length);
+        long[] sizes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "split", null);
+        int parts = n.getOutputCount();
+        if (sizes == null) {
+            sizes = new long[parts];
+            Arrays.fill(sizes, x[axis] / parts);
+        }
+        long start = 0;
+        String source = value(ins.get(0));
+        for (int i = 0; i < parts; i++) {
+            add(n, n.getOutput(i), new Op.Slice(axis, start, start + sizes[i], 1), source);
+            start += sizes[i];
+        }
+    }
+
+    private void slice(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        long[] x = shapeOf(ins.get(0));
+        long[] starts;
+        long[] ends;
+        long[] axes;
+        long[] steps;
+        if (opset < 10) {
+            starts = attrInts(n, "starts", null);
+            ends = attrInts(n, "ends", null);
+            axes = attrInts(n, "axes", null);
+            steps = null;
+        } else {
+            starts = k(ins.get(1)).longs();
+            ends = k(ins.get(2)).longs();
+            axes = ins.size() > 3 && !ins.get(3).isEmpty() ? k(ins.get(3)).longs() : null;
+            steps = ins.size() > 4 && !ins.get(4).isEmpty() ? k(ins.get(4)).longs() : null;
+        }
+        String current = value(ins.get(0));
+        for (int i = 0; i < starts.length; i++) {
+            int axis = axis(axes == null ? i : axes[i], x.length);
+            long step = steps == null ? 1 : steps[i];
+            if (step <= 0) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' slices with step " + step
+                        + "; only positive steps are supported");
+            }
+            long dim = shapes.get(current)[axis];
+            long s = clamp(starts[i] < 0 ? starts[i] + dim : starts[i], dim);
+            long e = clamp(ends[i] < 0 ? ends[i] + dim : ends[i], dim);
+            if (s == 0 && e == dim && step == 1) {
+                continue;
+            }
+            String out = i == starts.length - 1 ? n.getOutput(0) : n.getOutput(0) + "/axis" + axis;
+            current = add(n, out, new Op.Slice(axis, s, e, step), current).name();
+        }
+        alias.put(n.getOutput(0), current);
+    }
+
+    private static long clamp(long v, long dim) {
+        return Math.max(0, Math.min(v, dim));
+    }
+
+    // ---------------------------------------------------------------- plumbing
+
+    /** Adds a node named after {@code onnxValue} (sanitized, made unique) reading {@code inputs}. */
+    private Graph.Node add(Onnx.Node n, String onnxValue, Op op, String... inputs) {
+        String name = unique(sanitize(onnxValue));
+        List<long[]> inShapes = new ArrayList<>();
+        for (String i : inputs) {
+            inShapes.add(shapes.get(i));
+        }
+        long[] shape = op.outputShape(inShapes, batch);
+        Graph.Node node = new Graph.Node(name, op, List.of(inputs));
+        nodes.add(node);
+        shapes.put(name, shape);
+        alias.put(onnxValue, name);
+        if (!n.getOutputList().contains(onnxValue) && n.getOutputCount() > 0 && !onnxValue.startsWith(n.getOutput(0) + "/")) {
+            alias.put(n.getOutput(0), name);
+        }
+        return node;
+    }
+
+    /** Our value for an ONNX value: a node's output, or a new tensor or constant node for a stored value. */
+    private String value(String onnxValue) {
+        String v = alias.get(onnxValue);
+        if (v != null) {
+            return v;
+        }
+        Known c = known.get(onnxValue);
+        if (c == null) {
+            throw new OnnxException(file + ": value '" + onnxValue + "' is read before any node writes it; the file is damaged");
+        }
+        Op op = c.size() > 1 ? new Op.Tensor(c.dims()) : new Op.Constant(c.dims(), c.floats());
+        String name = unique(sanitize(onnxValue));
+        Graph.Node node = new Graph.Node(name, op, List.of());
+        nodes.add(node);
+        shapes.put(name, c.dims());
+        alias.put(onnxValue, name);
+        if (op instanceof Op.Tensor) {
+            weights.put(name + "_weight", c.floats());
+        }
+        return name;
+    }
+
+    private String paramName(Onnx.Node n, String weight, String suffix) {
+        if (!weight.startsWith("onnx::") && weight.endsWith(suffix)) {
+            return weight.substring(0, weight.length() - suffix.length());
+        }
+        String s = n.getName().startsWith("/") ? n.getName().substring(1) : n.getName();
+        int cut = s.lastIndexOf('/');
+        if (cut > 0) {
+            s = s.substring(0, cut);
+        }
+        return s.isEmpty() ? n.getOpType() : s;
+    }
+
+    private String unique(String base) {
+        String name = base;
+        for (int i = 2; names.contains(name); i++) {
+            name = base + "_" + i;
+        }
+        names.add(name);
+        return name;
+    }
+
+    private static String sanitize(String s) {
+        String t = s.replaceAll("[\\s,:]+", "_");
+        if (t.startsWith("/")) {
+            t = t.substring(1);
+        }
+        return t.isEmpty() || t.equals(Graph.INPUT) ? "v_" + t : t;
+    }
+
+    private long[] shapeOf(String onnxValue) {
+        String v = alias.get(onnxValue);
+        if (v != null) {
+            return shapes.get(v);
+        }
+        Known c = known.get(onnxValue);
+        if (c == null) {
+            throw new OnnxException(file + ": value '" + onnxValue + "' is read before any node writes it; the file is damaged");
+        }
+        return c.dims();
+    }
+
+    private String firstDynamic(List<String> ins) {
+        for (String s : ins) {
+            if (alias.containsKey(s)) {
+                return s;
+            }
+        }
+        return ins.get(0);
+    }
+
+    private Known k(String onnxValue) {
+        Known c = known.get(onnxValue);
+        if (c == null) {
+            throw new OnnxException(file + ": value '" + onnxValue + "' must be known when the model is loaded (a stored weight"
+                    + " or a shape), but it is computed from the input; export with a fixed input size");
+        }
+        return c;
+    }
+
+    private List<Known> inputsKnown(Onnx.Node n) {
+        List<Known> list = new ArrayList<>();
+        for (String s : n.getInputList()) {
+            list.add(s.isEmpty() ? null : k(s));
+        }
+        return list;
+    }
+
+    private Known constant(Onnx.Node n) {
+        for (Onnx.Attribute a : n.getAttributeList()) {
+            switch (a.getName()) {
+                case "value" -> {
+                    return OnnxTensors.read(a.getT(), file);
+                }
+                case "value_float" -> {
+                    return new Known(new long[0], new double[] {a.getF()}, false);
+                }
+                case "value_floats" -> {
+                    double[] v = a.getFloatsList().stream().mapToDouble(Float::doubleValue).toArray();
+                    return new Known(new long[] {v.length}, v, false);
+                }
+                case "value_int" -> {
+                    return ints(new long[0], new long[] {a.getI()});
+                }
+                case "value_ints" -> {
+                    long[] v = a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+                    return ints(new long[] {v.length}, v);
+                }
+                default -> { }
+            }
+        }
+        throw new OnnxException(file + ": Constant node '" + n.getName() + "' has no value this reader knows");
+    }
+
+    static Known ints(long[] dims, long[] values) {
+        double[] d = new double[values.length];
+        for (int i = 0; i < d.length; i++) {
+            d[i] = values[i];
+        }
+        return new Known(dims, d, true);
+    }
+
+    static int axis(long a, int rank) {
+        long x = a < 0 ? a + rank : a;
+        if (x < 0 || x >= rank) {
+            throw new IllegalArgumentException("axis " + a + " is outside a rank-" + rank + " tensor");
+        }
+        return (int) x;
+    }
+
+    static long count(long[] dims) {
+        long c = 1;
+        for (long d : dims) {
+            c *= d;
+        }
+        return c;
+    }
+
+    private static float[] transpose(float[] m, int rows, int cols) {
+        float[] t = new float[m.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = m[r * cols + c];
+            }
+        }
+        return t;
+    }
+
+    private static float[] broadcastTo(Known k, long[] shape) {
+        long n = count(shape);
+        float[] v = k.floats();
+        if (v.length == n) {
+            return v;
+        }
+        if (v.length == 1) {
+            float[] f = new float[(int) n];
+            Arrays.fill(f, v[0]);
+            return f;
+        }
+        throw new IllegalArgumentException("a stored tensor of " + v.length + " values cannot fill shape " + Arrays.toString(shape));
+    }
+
+    private static int[] toInts(long[] v) {
+        int[] r = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            r[i] = Math.toIntExact(v[i]);
+        }
+        return r;
+    }
+
+    static Onnx.Attribute attr(Onnx.Node n, String name) {
+        for (Onnx.Attribute a : n.getAttributeList()) {
+            if (a.getName().equals(name)) {
+                return a;
+            }
+        }
+        return null;
+    }
+
+    static long attrI(Onnx.Node n, String name, long dflt) {
+        Onnx.Attribute a = attr(n, name);
+        return a == null ? dflt : a.getI();
+    }
+
+    static float attrF(Onnx.Node n, String name, float dflt) {
+        Onnx.Attribute a = attr(n, name);
+        return a == null ? dflt : a.getF();
+    }
+
+    static String attrS(Onnx.Node n, String name, String dflt) {
+        Onnx.Attribute a = attr(n, name);
+        return a == null ? dflt : a.getS().toStringUtf8();
+    }
+
+    static long[] attrInts(Onnx.Node n, String name, long[] dflt) {
+        Onnx.Attribute a = attr(n, name);
+        return a == null ? dflt : a.getIntsList().stream().mapToLong(Long::longValue).toArray();
+    }
+}

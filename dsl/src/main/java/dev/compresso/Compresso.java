@@ -99,6 +99,19 @@ public final class Compresso {
         return Network.create(Zoo.lenet5(), DEFAULT_SEED);
     }
 
+    /**
+     * A CIFAR-style ResNet for 28×28 images, untrained (seed 42): {@code resnet(20)} has 3 stages of 3
+     * basic blocks with 16/32/64 channels and BatchNorm, about 0.27 M parameters.
+     */
+    public static Network resnet(int depth) {
+        return Network.create(Zoo.resnet(depth), DEFAULT_SEED);
+    }
+
+    /** A small MobileNetV2 for 28×28 images (inverted residuals, depthwise convolutions), untrained (seed 42). */
+    public static Network mobilenetV2() {
+        return Network.create(Zoo.mobilenetV2(), DEFAULT_SEED);
+    }
+
     /** A fully connected ReLU network, for example {@code mlp(784, 100, 10)}, seed 42. */
     public static Network mlp(int... sizes) {
         return Network.create(Zoo.mlp(sizes), DEFAULT_SEED);

@@ -60,6 +60,15 @@ final class Folding {
                 yield new Known(new long[] {count}, v, in.get(0).integer());
             }
             case "Transpose" -> transpose(in.get(0), OnnxImport.attrInts(n, "perm", null));
+            case "ScatterND" -> scatterNd(in.get(0), in.get(1), in.get(2));
+            case "Not" -> {
+                double[] v = in.get(0).values().clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = v[i] != 0 ? 0 : 1;
+                }
+                yield new Known(in.get(0).dims(), v, true);
+            }
+            case "And", "Or" -> binary(type, in.get(0), in.get(1));
             case "Expand" -> expand(in.get(0), in.get(1).longs());
             default -> throw new OnnxException("node '" + n.getName() + "' (" + n.getOpType() + ") has only stored inputs, and"
                     + " Compresso cannot compute " + n.getOpType() + " at load time; supported operators: "
@@ -167,8 +176,9 @@ final class Folding {
         int n = (int) OnnxImport.count(dims);
         double[] v = new double[n];
         boolean integer = a.integer() && b.integer();
-        boolean compare = type.equals("Equal") || type.equals("Greater") || type.equals("Less");
-        if (!compare && !List.of("Add", "Sub", "Mul", "Div", "Pow", "Mod", "Fmod").contains(type)) {
+        boolean compare = type.equals("Equal") || type.equals("Greater") || type.equals("Less") || type.equals("And")
+                || type.equals("Or");
+        if (!compare && !List.of("Add", "Sub", "Mul", "Div", "Pow", "Mod", "Fmod", "And", "Or").contains(type)) {
             throw new OnnxException(type + " of stored values is not supported");
         }
         for (int i = 0; i < n; i++) {
@@ -183,6 +193,8 @@ final class Folding {
                 case "Equal" -> x == y ? 1 : 0;
                 case "Greater" -> x > y ? 1 : 0;
                 case "Fmod" -> x % y;
+                case "And" -> x != 0 && y != 0 ? 1 : 0;
+                case "Or" -> x != 0 || y != 0 ? 1 : 0;
                 case "Mod" -> x - Math.floor(x / y) * y;
                 default -> x < y ? 1 : 0;
             };
@@ -303,6 +315,25 @@ final class Folding {
             v[i] = x.values()[(int) src];
         }
         return new Known(dims, v, x.integer());
+    }
+
+    private static Known scatterNd(Known data, Known indices, Known updates) {
+        long[] d = data.dims();
+        long[] id = indices.dims();
+        int k = (int) id[id.length - 1];
+        long tuples = OnnxImport.count(Arrays.copyOf(id, id.length - 1));
+        int slice = (int) OnnxImport.count(Arrays.copyOfRange(d, k, d.length));
+        double[] v = data.values().clone();
+        long[] idx = indices.longs();
+        for (int t = 0; t < tuples; t++) {
+            long offset = 0;
+            for (int i = 0; i < k; i++) {
+                long j = idx[t * k + i];
+                offset = offset * d[i] + (j < 0 ? j + d[i] : j);
+            }
+            System.arraycopy(updates.values(), t * slice, v, (int) (offset * slice), slice);
+        }
+        return new Known(d, v, data.integer());
     }
 
     private static Known transpose(Known x, long[] perm) {

@@ -62,7 +62,7 @@ public final class OnnxFile {
         Onnx.Shape.Dimension b0 = inputs.get(0).getType().getTensorType().getShape().getDim(0);
         long exportBatch = b0.hasDimValue() ? b0.getDimValue() : -1;
         OnnxImport.Result one = new OnnxImport(g, where, opset, sample, exportBatch, 1).convert(inputs.get(0).getName(), g.getOutput(0).getName());
-        OnnxImport.Result two = new OnnxImport(g, where, opset, sample, exportBatch, 2).convert(inputs.get(0).getName(), g.getOutput(0).getName());
+        OnnxImport.Result two = atBatchTwo(g, where, opset, sample, exportBatch, inputs.get(0).getName(), g.getOutput(0).getName());
         Graph graph = withBatchAxes(sample, one, two, where);
         String description = "ONNX " + file.getFileName() + " (opset " + opset
                 + (model.getProducerName().isEmpty() ? "" : ", " + model.getProducerName() + " " + model.getProducerVersion())
@@ -70,6 +70,38 @@ public final class OnnxFile {
         Architecture arch = Architecture.of(stem, description, graph);
         Map<String, float[]> weights = one.weights();
         return Network.restore(stem, "onnx(" + file.getFileName() + ")", arch, weights);
+    }
+
+    /**
+     * Converts at batch 2. A stored reshape target where the batch axis merges with others is
+     * ambiguous at batch 1; when a choice makes a later node fail, the most recent undecided choice
+     * is flipped and the conversion retried.
+     */
+    private static OnnxImport.Result atBatchTwo(Onnx.Graph g, String where, int opset, long[] sample, long exportBatch,
+            String input, String output) {
+        java.util.Map<Integer, Integer> choices = new java.util.HashMap<>();
+        OnnxException first = null;
+        for (int attempt = 0; attempt < 256; attempt++) {
+            OnnxImport im = new OnnxImport(g, where, opset, sample, exportBatch, 2);
+            im.choices.putAll(choices);
+            try {
+                return im.convert(input, output);
+            } catch (OnnxException e) {
+                first = first == null ? e : first;
+                List<int[]> d = im.decisions;
+                int k = d.size() - 1;
+                while (k >= 0 && choices.getOrDefault(d.get(k)[0], 0) >= d.get(k)[1] - 1) {
+                    choices.remove(d.get(k)[0]);
+                    k--;
+                }
+                if (k < 0) {
+                    break;
+                }
+                choices.merge(d.get(k)[0], 1, Integer::sum);
+            }
+        }
+        throw new OnnxException(first.getMessage() + " (at batch size 2: the model may only work at the batch size it was"
+                + " exported with; export it with dynamic_axes={'input': {0: 'batch'}, 'output': {0: 'batch'}})", first);
     }
 
     private static Onnx.Model parse(Path file) {

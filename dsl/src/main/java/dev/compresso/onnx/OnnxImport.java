@@ -28,7 +28,7 @@ final class OnnxImport {
     static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
             "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
             "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
-            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid", "Slice",
+            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
             "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
 
     /** A value known at import time: integers (shapes, indices) or floats (weights, small constants). */
@@ -72,6 +72,14 @@ final class OnnxImport {
     private final Map<String, Integer> uses = new HashMap<>();
     private final Set<String> fused = new HashSet<>();
     private final Set<String> initializers = new HashSet<>();
+    /** Where the batch sits in each value: the axis and the size of the part of that axis inside it (size = outer × batch × inner). */
+    private final Map<String, long[]> batchAxis = new HashMap<>();
+    private final Set<String> fromShapes = new HashSet<>();          // ONNX values computed from some tensor's shape
+    /** Which candidate axis an ambiguous reshape (by node index) scales; the caller retries other choices. */
+    final Map<Integer, Integer> choices = new HashMap<>();
+    /** The ambiguous reshapes met, in order: node index and number of candidates. */
+    final List<int[]> decisions = new ArrayList<>();
+    private int currentNode;
 
     OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch) {
         this.exportBatch = exportBatch;
@@ -97,6 +105,7 @@ final class OnnxImport {
         System.arraycopy(sample, 0, in, 1, sample.length);
         alias.put(inputName, Graph.INPUT);
         shapes.put(Graph.INPUT, in);
+        batchAxis.put(Graph.INPUT, new long[] {0, 1});
         names.add(Graph.INPUT);
         List<Onnx.Node> list = onnx.getNodeList();
         for (int i = 0; i < list.size(); i++) {
@@ -104,6 +113,7 @@ final class OnnxImport {
             if (fused.contains(n.getName() + "#" + i)) {
                 continue;
             }
+            currentNode = i;
             try {
                 convert(n, i);
             } catch (OnnxException e) {
@@ -140,10 +150,16 @@ final class OnnxImport {
         if (type.equals("Shape")) {
             long[] s = shapeOf(ins.get(0));
             known.put(n.getOutput(0), ints(new long[] {s.length}, s));
+            fromShapes.add(n.getOutput(0));
             return;
         }
         if (!dynamic) {
             known.put(n.getOutput(0), Folding.fold(n, inputsKnown(n), opset));
+            for (String s : ins) {
+                if (fromShapes.contains(s)) {
+                    fromShapes.add(n.getOutput(0));
+                }
+            }
             return;
         }
         switch (type) {
@@ -235,8 +251,10 @@ final class OnnxImport {
                 long[] x = shapeOf(ins.get(0));
                 add(n, n.getOutput(0), new Op.Flatten(axis(attrI(n, "axis", 1), x.length)), value(ins.get(0)));
             }
-            case "Reshape" -> reshape(n, ins.get(0), Folding.reshapeTarget(shapeOf(ins.get(0)), batchFixed(k(ins.get(1)).longs(),
-                    shapeOf(ins.get(0))), attrI(n, "allowzero", 0) == 1));
+            case "Reshape" -> {
+                long[] target = fromShapes.contains(ins.get(1)) ? k(ins.get(1)).longs() : batchFixed(k(ins.get(1)).longs(), ins.get(0));
+                reshape(n, ins.get(0), Folding.reshapeTarget(shapeOf(ins.get(0)), target, attrI(n, "allowzero", 0) == 1));
+            }
             case "Squeeze", "Unsqueeze" -> {
                 long[] x = shapeOf(ins.get(0));
                 long[] axes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "axes", null);
@@ -450,28 +468,118 @@ final class OnnxImport {
     }
 
     /**
-     * A target shape stored for the export's batch size: when its first axis is that size and the
-     * element count only fits with the batch there, the first axis is the batch.
+     * A reshape target stored for the export's batch size (not computed from shapes): the axis that
+     * lines up with the input's batch axis (same product of the axes before it) is scaled from the
+     * export's batch to this one. This covers flattened batch-by-heads axes of attention too.
      */
-    private long[] batchFixed(long[] target, long[] from) {
-        if (exportBatch < 1 || target.length == 0 || target[0] != exportBatch || exportBatch == batch) {
+    private long[] batchFixed(long[] target, String onnxInput) {
+        String v = alias.get(onnxInput);
+        long[] where = v == null ? null : batchAxis.get(v);
+        if (exportBatch < 1 || exportBatch == batch || where == null) {
             return target;
         }
-        long rest = 1;
-        boolean infer = false;
-        for (int i = 1; i < target.length; i++) {
-            infer |= target[i] == -1;
-            rest *= target[i] == 0 ? from[i] : target[i];
+        int b = (int) where[0];
+        long[] from = shapes.get(v).clone();
+        if (from[b] % batch != 0) {
+            return target;
         }
-        long total = count(from);
-        if (infer || rest * exportBatch != total) {
-            long[] t = target.clone();
-            if (infer ? total % batch == 0 : rest * batch == total) {
-                t[0] = batch;
+        from[b] = from[b] / batch * exportBatch; // the input as it was at export
+        try {
+            target = Folding.reshapeTarget(from, target, false); // -1 and 0 as they resolved at export
+        } catch (IllegalArgumentException e) {
+            return target;
+        }
+        List<Integer> candidates = batchCandidates(from, where, target, exportBatch);
+        if (candidates.isEmpty()) {
+            return target;
+        }
+        if (target.length >= from.length) {
+            java.util.Collections.reverse(candidates); // a split axis keeps the batch outermost; a merge joins it to the axes before
+        }
+        // first of all, an axis of the export's batch size with the same axes before and after it: the batch axis kept
+        long before = count(Arrays.copyOf(from, b));
+        long after = count(Arrays.copyOfRange(from, b + 1, from.length));
+        for (int i = 0; i < candidates.size(); i++) {
+            int j = candidates.get(i);
+            if (target[j] == exportBatch && count(Arrays.copyOf(target, j)) == before
+                    && count(Arrays.copyOfRange(target, j + 1, target.length)) == after) {
+                candidates.add(0, candidates.remove(i));
+                break;
             }
-            return t;
         }
-        return target;
+        int choice = 0;
+        if (candidates.size() > 1) {
+            choice = Math.min(choices.getOrDefault(currentNode, 0), candidates.size() - 1);
+            decisions.add(new int[] {currentNode, candidates.size()});
+        }
+        int j = candidates.get(choice);
+        long[] t = target.clone();
+        t[j] = target[j] / exportBatch * batch;
+        return t;
+    }
+
+    /**
+     * The axes of a reshape target that can hold the batch of {@code from} (batch size {@code n}):
+     * the batch's stride in the flat order falls within the axis and divides by the axis's stride.
+     */
+    private static List<Integer> batchCandidates(long[] from, long[] where, long[] target, long n) {
+        int b = (int) where[0];
+        long stride = where[1] * count(Arrays.copyOfRange(from, b + 1, from.length));
+        List<Integer> list = new ArrayList<>();
+        for (int j = 0; j < target.length; j++) {
+            long sj = count(Arrays.copyOfRange(target, j + 1, target.length));
+            if (stride % sj == 0 && stride >= sj && stride * n <= sj * target[j] && target[j] % n == 0) {
+                list.add(j);
+            }
+        }
+        return list;
+    }
+
+    /** Where the batch sits in a new node's output, from its inputs'. */
+    private long[] batchAxisOf(Op op, String[] inputs, long[] out) {
+        long[] w = null;
+        for (String i : inputs) {
+            w = batchAxis.get(i);
+            if (w != null) {
+                break;
+            }
+        }
+        if (w == null) {
+            return op instanceof Op.Expand ? new long[] {0, 1} : null;
+        }
+        int b = (int) w[0];
+        long[] in = shapes.get(inputs[0]);
+        if (op instanceof Op.Transpose t) {
+            for (int i = 0; i < t.perm().length; i++) {
+                if (t.perm()[i] == b) {
+                    return new long[] {i, w[1]};
+                }
+            }
+            return null;
+        }
+        if (op instanceof Op.Reshape || op instanceof Op.Flatten) {
+            List<Integer> c = batchCandidates(in, w, out, batch);
+            if (c.isEmpty()) {
+                return null;
+            }
+            int j = c.get(0);
+            long stride = w[1] * count(Arrays.copyOfRange(in, b + 1, in.length));
+            return new long[] {j, stride / count(Arrays.copyOfRange(out, j + 1, out.length))};
+        }
+        if (op instanceof Op.Pick p) {
+            return b == p.axis() ? null : new long[] {b > p.axis() ? b - 1 : b, w[1]};
+        }
+        if (op instanceof Op.Reduce r && !r.keepDims()) {
+            int shift = 0;
+            for (int a : r.axes()) {
+                if (a == b) {
+                    return null;
+                }
+                shift += a < b ? 1 : 0;
+            }
+            return new long[] {b - shift, w[1]};
+        }
+        return b < out.length ? w : null;
     }
 
     private void reshape(Onnx.Node n, String in, long[] target) {
@@ -551,6 +659,10 @@ final class OnnxImport {
         Graph.Node node = new Graph.Node(name, op, List.of(inputs));
         nodes.add(node);
         shapes.put(name, shape);
+        long[] where = batchAxisOf(op, inputs, shape);
+        if (where != null) {
+            batchAxis.put(name, where);
+        }
         alias.put(onnxValue, name);
         if (!n.getOutputList().contains(onnxValue) && n.getOutputCount() > 0 && !onnxValue.startsWith(n.getOutput(0) + "/")) {
             alias.put(n.getOutput(0), name);

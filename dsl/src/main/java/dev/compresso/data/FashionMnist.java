@@ -96,6 +96,17 @@ public final class FashionMnist {
                     new java.io.FileNotFoundException(
                             "data folder " + dir + " does not exist; pass a folder that holds " + String.join(", ", FILES)));
         }
+        List<String> missing = new java.util.ArrayList<>();
+        for (String f : FILES) {
+            if (find(dir, f) == null) {
+                missing.add(f);
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new UncheckedIOException(new java.io.FileNotFoundException("data folder " + dir.toAbsolutePath()
+                    + " does not hold " + String.join(", ", missing) + " (raw or .gz); an MNIST-layout folder holds "
+                    + String.join(", ", FILES)));
+        }
         try {
             Samples train = images(find(dir, FILES[0]), find(dir, FILES[1]));
             Samples test = images(find(dir, FILES[2]), find(dir, FILES[3]));

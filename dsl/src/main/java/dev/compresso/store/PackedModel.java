@@ -175,6 +175,11 @@ public final class PackedModel {
     }
 
     private static Network read(Path file, String name, Network provenance, Architecture expected) {
+        if (!Files.exists(file)) {
+            throw new UncheckedIOException("packed model file " + file.toAbsolutePath() + " does not exist; check the path"
+                    + " (pack() writes to " + Path.of(System.getProperty("compresso.out", "out")).toAbsolutePath() + " by default)",
+                    new java.nio.file.NoSuchFileException(file.toString()));
+        }
         PackedFile.Contents contents;
         try {
             contents = PackedFile.read(file);

@@ -229,9 +229,13 @@ public final class Compresso {
         return TorchScript.load(Path.of(file), inputShape);
     }
 
-    /** Wraps any DJL block factory as a model: the factory must make a fresh, uninitialized block each call. */
+    /**
+     * Wraps a DJL block factory as a model (the factory makes a fresh, uninitialized block each call).
+     * Blocks of {@code SequentialBlock}, {@code ParallelBlock} and DJL's standard layers become a graph
+     * model that packs, exports and shrinks; see {@link Network#wrap}.
+     */
     public static Network wrap(String name, java.util.function.Supplier<ai.djl.nn.Block> factory, long[] inputShape, int outputs) {
-        return Network.create(new dev.compresso.model.Architecture(name, "wrapped DJL block", factory, inputShape, outputs), DEFAULT_SEED);
+        return Network.wrap(name, factory, inputShape, outputs, DEFAULT_SEED);
     }
 
     // ---------------------------------------------------------------- sweeps

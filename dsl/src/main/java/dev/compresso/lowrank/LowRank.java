@@ -153,9 +153,9 @@ public final class LowRank {
     }
 
     private List<Layer> selected(Network network) {
-        if (!network.architecture().isSequential()) {
-            throw new IllegalArgumentException("low-rank factorization needs a sequential architecture (zoo models or"
-                    + " Architecture.sequential); '" + network.architecture().name() + "' wraps an arbitrary block");
+        if (!network.architecture().isGraph()) {
+            throw new IllegalArgumentException("low-rank factorization needs a graph; '" + network.architecture().name()
+                    + "' wraps an opaque block (TorchScript). Bring the model in through onnx(\"model.onnx\")");
         }
         List<Layer> all = network.layers();
         List<Layer> picked = new ArrayList<>();
@@ -190,7 +190,8 @@ public final class LowRank {
                 picked.add(found);
             }
         }
-        picked.sort((a, b) -> Integer.compare(position(a), position(b)));
+        List<String> order = network.architecture().graph().nodes().stream().map(dev.compresso.model.Graph.Node::name).toList();
+        picked.sort((a, b) -> Integer.compare(order.indexOf(a.name()), order.indexOf(b.name())));
         return picked;
     }
 
@@ -230,10 +231,15 @@ public final class LowRank {
             int r = rankFor(layer.name(), network.weights(weight), m, n, svd);
             ranks.put(layer.name(), r);
             factors.put(weight, svd[0].factors(r));
-            insertAt.put(position(layer) - 1, r);
+            if (network.architecture().isSequential()) {
+                insertAt.put(position(layer) - 1, r);
+            }
             descr.add(String.format(Locale.ROOT, "%s %d×%d → r=%d", layer.name(), m, n, r));
         }
         Architecture old = network.architecture();
+        if (!old.isSequential()) {
+            return finish(network, graphFactorized(network, ranks, factors, descr), ranks, start);
+        }
         List<LayerSpec> specs = new ArrayList<>();
         for (int i = 0; i < old.layers().size(); i++) {
             Integer r = insertAt.get(i);
@@ -265,8 +271,44 @@ public final class LowRank {
             throw new IllegalStateException("low-rank rebuild of '" + network.name() + "' mapped " + next + " of "
                     + newNames.size() + " parameters; this is a bug, please report it");
         }
-        String newName = name != null ? name : network.name() + "-lowrank";
-        Network result = network.rebuilt(newName, describe(ranks), thin, weights);
+        return finish(network, network.rebuilt(name != null ? name : network.name() + "-lowrank", describe(ranks), thin, weights),
+                ranks, start);
+    }
+
+    /**
+     * Any graph: each chosen Linear node {@code X} becomes a bias-free projection {@code X.v} to rank r
+     * followed by {@code X} itself from r, so every consumer of {@code X} reads it as before.
+     */
+    private Network graphFactorized(Network network, Map<String, Integer> ranks, Map<String, float[][]> factors, List<String> descr) {
+        Architecture old = network.architecture();
+        List<dev.compresso.model.Graph.Node> nodes = new ArrayList<>();
+        Map<String, float[]> weights = new LinkedHashMap<>();
+        for (dev.compresso.model.Graph.Node n : old.graph().nodes()) {
+            Integer r = ranks.get(n.name());
+            if (r == null || !(n.op() instanceof dev.compresso.model.Op.Linear l)) {
+                nodes.add(n);
+                for (String p : n.parameterNames()) {
+                    weights.put(p, network.weights(p));
+                }
+                continue;
+            }
+            float[][] f = factors.get(n.name() + "_weight");
+            String v = n.name() + ".v";
+            nodes.add(new dev.compresso.model.Graph.Node(v, new dev.compresso.model.Op.Linear(r, l.in(), false), n.inputs()));
+            nodes.add(new dev.compresso.model.Graph.Node(n.name(), new dev.compresso.model.Op.Linear(l.units(), r, l.bias()), List.of(v)));
+            weights.put(v + "_weight", f[0]);
+            weights.put(n.name() + "_weight", f[1]);
+            if (l.bias()) {
+                weights.put(n.name() + "_bias", network.weights(n.name() + "_bias"));
+            }
+        }
+        dev.compresso.model.Graph g = new dev.compresso.model.Graph(old.inputShape(), nodes, old.graph().output());
+        Architecture thin = Architecture.of(old.name() + "-lowrank", "low-rank: " + String.join(", ", descr), g);
+        return network.rebuilt(name != null ? name : network.name() + "-lowrank", describe(ranks), thin, weights);
+    }
+
+    private Network finish(Network network, Network rebuilt, Map<String, Integer> ranks, long start) {
+        Network result = rebuilt;
         int epochs = finetuneEpochs >= 0 ? finetuneEpochs : (network.trainedOn() != null ? 1 : 0);
         if (epochs > 0) {
             Network tuned = result.finetuneQuietly(epochs, Double.NaN);

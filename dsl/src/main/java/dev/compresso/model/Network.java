@@ -117,6 +117,54 @@ public final class Network implements AutoCloseable {
         return model;
     }
 
+    /**
+     * A model from DJL blocks. Blocks built from {@code SequentialBlock}, {@code ParallelBlock} (joined
+     * by a sum or a concatenation) and DJL's standard layers (Linear, Conv2d, BatchNorm, Dropout,
+     * activation, flatten and pooling blocks) become a graph model, with the block's initial weights
+     * and parameter names, which every technique works on. Other blocks stay opaque: they train,
+     * prune, quantize and share, and their description names the block that kept them from a graph.
+     *
+     * @param name a short name
+     * @param factory makes a fresh, uninitialized block each call
+     * @param inputShape the shape of one sample
+     * @param outputs the number of outputs
+     * @param seed the initialization seed
+     * @return the model
+     */
+    public static Network wrap(String name, java.util.function.Supplier<Block> factory, long[] inputShape, int outputs, long seed) {
+        Network opaque = create(new Architecture(name, "wrapped DJL block", factory, inputShape, outputs), seed);
+        String reason;
+        try {
+            Graph g = DjlBlocks.convert(opaque.block(), inputShape, opaque.manager());
+            List<Pair<String, Parameter>> params = opaque.parameterList();
+            List<Map.Entry<String, Op.ParamSpec>> specs = new ArrayList<>(g.parameters().entrySet());
+            if (specs.size() != params.size()) {
+                throw new DjlBlocks.NotConvertible("its graph has " + specs.size() + " parameters but the block " + params.size());
+            }
+            Map<String, float[]> weights = new LinkedHashMap<>();
+            for (int i = 0; i < specs.size(); i++) {
+                NDArray a = params.get(i).getValue().getArray();
+                if (!Arrays.equals(a.getShape().getShape(), specs.get(i).getValue().shape())) {
+                    throw new DjlBlocks.NotConvertible("parameter " + params.get(i).getKey() + " of shape " + a.getShape()
+                            + " does not line up with " + specs.get(i).getKey());
+                }
+                weights.put(specs.get(i).getKey(), a.toFloatArray());
+            }
+            Architecture arch = Architecture.of(name, "DJL blocks: " + g.opCounts(), g);
+            if (arch.outputs() != outputs) {
+                throw new IllegalArgumentException("wrap('" + name + "'): the block has " + arch.outputs() + " outputs, not "
+                        + outputs + "; pass " + arch.outputs() + " or change the last layer");
+            }
+            Network net = restore(name, "wrap(" + name + ")", arch, weights);
+            opaque.close();
+            return net;
+        } catch (DjlBlocks.NotConvertible e) {
+            reason = e.getMessage();
+        }
+        Architecture kept = new Architecture(name, "wrapped DJL block, not a graph: " + reason, factory, inputShape, outputs);
+        return new Network(kept, opaque.model, opaque.p);
+    }
+
     static long[] batchShape(Architecture architecture, long batch) {
         long[] in = architecture.inputShape();
         long[] shape = new long[in.length + 1];

@@ -28,8 +28,9 @@ final class OnnxExport {
 
     static Onnx.Model model(Network network) {
         if (!network.architecture().isGraph()) {
-            throw new IllegalArgumentException("network '" + network.name() + "' wraps an opaque block (TorchScript), which has no"
-                    + " graph to export; export it from PyTorch with torch.onnx.export instead");
+            throw new IllegalArgumentException("network '" + network.name() + "' wraps an opaque block ("
+                    + network.architecture().description() + "), which has no graph to export; build it from standard DJL"
+                    + " blocks, or export it from PyTorch with torch.onnx.export and import that with onnx(...)");
         }
         return new OnnxExport(network).build();
     }

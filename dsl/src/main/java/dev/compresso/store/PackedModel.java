@@ -61,7 +61,8 @@ public final class PackedModel {
     public static PackedModel pack(Network network, Path file, PackedFile.Options options) {
         Architecture arch = network.architecture();
         if (!arch.isGraph()) {
-            throw new IllegalArgumentException("network '" + network.name() + "' wraps an opaque block (TorchScript); only graph"
+            throw new IllegalArgumentException("network '" + network.name() + "' wraps an opaque block (" + arch.description()
+                    + "); only graph"
                     + " models (zoo, onnx(...), wrap(...) of standard DJL blocks) can be packed, because loading must rebuild them."
                     + " Export it to ONNX in PyTorch and import it with onnx(\"model.onnx\")");
         }

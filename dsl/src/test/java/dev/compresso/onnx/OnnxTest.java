@@ -164,6 +164,27 @@ class OnnxTest {
     }
 
     @Test
+    void lowRankWorksOnTheLinearLayersOfAnImportedTransformer() {
+        try (Network vit = OnnxFile.read(fixture("tiny_vit_op13"))) {
+            long linears = vit.layers().stream().filter(l -> l.type().equals("Linear")).count();
+            assertTrue(linears >= 3, vit.toString());
+            Network full = vit.lowRank(dev.compresso.lowrank.LowRank.energy(1.0));
+            assertEquals(linears * 2 - 1, full.layers().stream().filter(l -> l.type().equals("Linear")).count());
+            Samples probe = Samples.of(random(4 * 3 * 32 * 32, 8), new int[4], vit.architecture().inputShape(), 10);
+            float[] a = Fit.outputs(vit, probe, 4);
+            float[] b = Fit.outputs(full, probe, 4);
+            for (int i = 0; i < a.length; i++) {
+                assertEquals(a[i], b[i], 1e-3 * Math.max(1, Math.abs(a[i])), "output " + i);
+            }
+            Path out = dir.resolve("vit-lowrank.onnx");
+            full.exportOnnx(out.toString());
+            double[] d = OnnxCheck.compare(full, out, 2, 3);
+            assertTrue(d[0] <= 1e-5 * Math.max(1, d[1]), "max abs difference " + d[0]);
+            full.close();
+        }
+    }
+
+    @Test
     void badFilesGetErrorsThatNameTheProblemAndTheFix() throws IOException {
         UncheckedIOException missing = assertThrows(UncheckedIOException.class, () -> OnnxFile.read(dir.resolve("nope.onnx")));
         assertTrue(missing.getMessage().contains("nope.onnx does not exist"), missing.getMessage());

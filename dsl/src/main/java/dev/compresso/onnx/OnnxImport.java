@@ -252,8 +252,19 @@ final class OnnxImport {
                 add(n, n.getOutput(0), new Op.Flatten(axis(attrI(n, "axis", 1), x.length)), value(ins.get(0)));
             }
             case "Reshape" -> {
-                long[] target = fromShapes.contains(ins.get(1)) ? k(ins.get(1)).longs() : batchFixed(k(ins.get(1)).longs(), ins.get(0));
-                reshape(n, ins.get(0), Folding.reshapeTarget(shapeOf(ins.get(0)), target, attrI(n, "allowzero", 0) == 1));
+                long[] stored = k(ins.get(1)).longs();
+                boolean allowZero = attrI(n, "allowzero", 0) == 1;
+                long[] target;
+                try {
+                    // computed from shapes: right at this batch size, unless the export baked some of it in
+                    target = fromShapes.contains(ins.get(1)) ? Folding.reshapeTarget(shapeOf(ins.get(0)), stored, allowZero) : null;
+                } catch (IllegalArgumentException e) {
+                    target = null;
+                }
+                if (target == null) {
+                    target = Folding.reshapeTarget(shapeOf(ins.get(0)), batchFixed(stored, ins.get(0)), allowZero);
+                }
+                reshape(n, ins.get(0), target);
             }
             case "Squeeze", "Unsqueeze" -> {
                 long[] x = shapeOf(ins.get(0));

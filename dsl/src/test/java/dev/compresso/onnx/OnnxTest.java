@@ -40,7 +40,7 @@ class OnnxTest {
 
     private static final List<String> SUPPORTED_FIXTURES = List.of("tiny_resnet_bn_op11", "tiny_resnet_bn_op13",
             "tiny_resnet_bn_op17", "tiny_resnet_fused_op13", "mobile_block_op13", "mobile_block_op14", "shuffle_op13",
-            "shuffle_dynbatch_op13", "tiny_vit_op13", "tiny_vit_op17", "tiny_tv_vit_op13", "tv_shufflenet_op13");
+            "shuffle_dynbatch_op13", "tiny_vit_op13", "tiny_vit_op17", "tiny_tv_vit_op13", "tv_shufflenet_op13", "tv_swin_op13");
 
     @TempDir
     Path dir;

@@ -182,6 +182,20 @@ public final class Compresso {
         return WeightSharing.kmeans();
     }
 
+    /**
+     * Structured pruning of any graph by dependency groups: {@code base.shrink(channels(0.5))} removes
+     * half the channels of every prunable group (L1 importance; {@code .l2()}, {@code .bnScale()},
+     * {@code .global()}, {@code .ratio(group, r)}, {@code .rounds(n)}, {@code .finetune(n)}).
+     */
+    public static dev.compresso.prune.Channels channels(double ratio) {
+        return dev.compresso.prune.Channels.channels(ratio);
+    }
+
+    /** The dependency groups of a graph model as a table: which channels must be removed together, and which cannot. */
+    public static tech.tablesaw.api.Table groups(Network net) {
+        return dev.compresso.prune.DependencyGroups.of(net).table();
+    }
+
     // ---------------------------------------------------------------- quantization
 
     /** Uniform quantization of weights to {@code bits} (2 to 16): {@code base.quantize(weightsTo(8).perChannel())}. */

@@ -473,6 +473,17 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Removes whole channels of every dependency group from a copy, so residual partners, BatchNorms
+     * and consumers shrink together; see {@link dev.compresso.prune.Channels}.
+     *
+     * @param channels for example {@code channels(0.5).finetune(2)}
+     * @return the smaller model
+     */
+    public Network shrink(dev.compresso.prune.Channels channels) {
+        return channels.apply(this);
+    }
+
+    /**
      * Shares weights by k-means in a copy; see {@link dev.compresso.share.WeightSharing}.
      *
      * @param sharing for example {@code kmeans().bits(5).finetune(1)}

@@ -1,0 +1,444 @@
+package dev.compresso.prune;
+
+import dev.compresso.model.Architecture;
+import dev.compresso.model.Graph;
+import dev.compresso.model.Network;
+import dev.compresso.model.Op;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Structured pruning of any graph by dependency groups ({@link DependencyGroups}): removes the
+ * least important channels of every prunable group, so convolutions, BatchNorms, residual partners
+ * and consumers shrink together and the model gets physically smaller and faster. Immutable builder:
+ * {@code base.shrink(channels(0.5).l2().finetune(2))}, {@code channels(0.3).global()}, {@code
+ * channels(0.5).ratio("s3.b0.conv1", 0.7)}, {@code channels(0.5).rounds(3).finetune(1)}.
+ *
+ * <p>A channel's importance is the L1 (default) or L2 norm of its producers' output filters, or the
+ * absolute BatchNorm scale on it (network slimming, {@link #bnScale()}), summed over the group.
+ */
+public final class Channels {
+
+    private final double ratio;
+    private final Map<String, Double> perGroup;
+    private final String importance;
+    private final boolean global;
+    private final int rounds;
+    private final int finetuneEpochs;
+
+    private Channels(double ratio, Map<String, Double> perGroup, String importance, boolean global, int rounds, int finetuneEpochs) {
+        this.ratio = ratio;
+        this.perGroup = Map.copyOf(perGroup);
+        this.importance = importance;
+        this.global = global;
+        this.rounds = rounds;
+        this.finetuneEpochs = finetuneEpochs;
+    }
+
+    /**
+     * Removes {@code ratio} of the channels of every prunable group.
+     *
+     * @param ratio in [0, 1)
+     * @return the pruner
+     */
+    public static Channels channels(double ratio) {
+        return new Channels(checkRatio("ratio", ratio), Map.of(), "l1", false, 1, -1);
+    }
+
+    /** Ranks channels by the L2 norm of their filters instead of L1. */
+    public Channels l2() {
+        return new Channels(ratio, perGroup, "l2", global, rounds, finetuneEpochs);
+    }
+
+    /** Ranks channels by the absolute BatchNorm scale on them (network slimming); groups without BatchNorm use L1. */
+    public Channels bnScale() {
+        return new Channels(ratio, perGroup, "bn", global, rounds, finetuneEpochs);
+    }
+
+    /**
+     * Ranks channels across all groups (importance divided by its group's mean) and removes the
+     * lowest {@code ratio} of all prunable channels, keeping at least one per group.
+     */
+    public Channels global() {
+        return new Channels(ratio, perGroup, importance, true, rounds, finetuneEpochs);
+    }
+
+    /**
+     * Another ratio for one group, by its name (the group's first producer, as {@code groups(net)} lists).
+     *
+     * @param group the group's name
+     * @param groupRatio in [0, 1)
+     */
+    public Channels ratio(String group, double groupRatio) {
+        Map<String, Double> m = new LinkedHashMap<>(perGroup);
+        m.put(group, checkRatio("ratio for group '" + group + "'", groupRatio));
+        return new Channels(ratio, m, importance, global, rounds, finetuneEpochs);
+    }
+
+    /** Prunes in {@code n} equal rounds, fine-tuning after each, instead of at once. */
+    public Channels rounds(int n) {
+        if (n < 1) {
+            throw new IllegalArgumentException("rounds=" + n + " must be ≥ 1");
+        }
+        return new Channels(ratio, perGroup, importance, global, n, finetuneEpochs);
+    }
+
+    /** Fine-tunes {@code epochs} after each round on the model's training data (default: 1 if it has any). */
+    public Channels finetune(int epochs) {
+        if (epochs < 0) {
+            throw new IllegalArgumentException("finetune epochs=" + epochs + " must be ≥ 0");
+        }
+        return new Channels(ratio, perGroup, importance, global, rounds, epochs);
+    }
+
+    private static double checkRatio(String what, double r) {
+        if (!(r >= 0 && r < 1)) {
+            throw new IllegalArgumentException(what + "=" + r + " must be in [0, 1): a ratio of 1 would remove every channel"
+                    + " of a group; use for example 0.5");
+        }
+        return r;
+    }
+
+    /** The chain step this pruner adds. */
+    public String describe() {
+        StringBuilder sb = new StringBuilder("channels(").append(ratio);
+        if (!importance.equals("l1")) {
+            sb.append(", ").append(importance.equals("bn") ? "bn-scale" : "l2");
+        }
+        if (global) {
+            sb.append(", global");
+        }
+        perGroup.forEach((g, r) -> sb.append(", ").append(g).append('=').append(r));
+        if (rounds > 1) {
+            sb.append(", rounds=").append(rounds);
+        }
+        return sb.append(')').toString();
+    }
+
+    /**
+     * Shrinks a copy of {@code network}: rounds of removing channels, each followed by fine-tuning
+     * when the network has training data, then an evaluation recorded in the log.
+     *
+     * @param network a graph network
+     * @return the smaller network; {@code network} is unchanged
+     * @throws IllegalArgumentException if a per-group ratio names no group, or the network has no graph
+     */
+    public Network apply(Network network) {
+        long start = System.nanoTime();
+        DependencyGroups first = DependencyGroups.of(network);
+        for (String g : perGroup.keySet()) {
+            DependencyGroups.Group group = first.group(g);
+            if (!group.prunable()) {
+                throw new IllegalArgumentException("group '" + g + "' cannot be pruned: " + group.blocked()
+                        + "; the prunable groups are " + first.prunable().stream().map(DependencyGroups.Group::name).toList());
+            }
+        }
+        Network current = network;
+        int epochs = finetuneEpochs >= 0 ? finetuneEpochs : (network.trainedOn() != null ? 1 : 0);
+        for (int r = 1; r <= rounds; r++) {
+            Network next = shrinkOnce(current, r, network.name() + "-shrunk", r == rounds);
+            if (current != network) {
+                current.close();
+            }
+            current = next;
+            if (epochs > 0 && current.trainedOn() != null) {
+                Network tuned = current.finetuneQuietly(epochs, Double.NaN);
+                current.close();
+                current = tuned;
+            }
+        }
+        return current.evaluatedLike(network, start);
+    }
+
+    /** Round {@code r}: removes channels so that each group keeps {@code 1 − ratio × r / rounds} of its original count. */
+    private Network shrinkOnce(Network net, int r, String name, boolean last) {
+        Graph graph = net.architecture().graph();
+        DependencyGroups groups = DependencyGroups.of(graph);
+        Map<String, int[]> keep = choose(net, groups, r);
+        return net.rebuilt(name, last ? describe() : null, shrunkArchitecture(net.architecture(), groups, keep),
+                shrunkWeights(net, groups, keep));
+    }
+
+    /** The share of the current channels to remove in round {@code r} for a final ratio {@code q}. */
+    private double roundShare(double q, int r) {
+        return 1 - (1 - q * r / rounds) / (1 - q * (r - 1) / rounds);
+    }
+
+    /** For every prunable group, the channels to keep (sorted), by group name, in round {@code r}. */
+    Map<String, int[]> choose(Network net, DependencyGroups groups, int r) {
+        Map<String, double[]> scores = new LinkedHashMap<>();
+        Map<String, Integer> targets = new LinkedHashMap<>();
+        for (DependencyGroups.Group g : groups.prunable()) {
+            scores.put(g.name(), scores(net, g));
+        }
+        if (!global) {
+            for (DependencyGroups.Group g : groups.prunable()) {
+                double f = roundShare(perGroup.getOrDefault(g.name(), ratio), r);
+                targets.put(g.name(), Math.max(1, g.channels() - (int) Math.floor(f * g.channels() + 1e-9)));
+            }
+        } else {
+            List<double[]> all = new ArrayList<>(); // {normalized score, group index, channel}
+            List<String> names = new ArrayList<>(scores.keySet());
+            int total = 0;
+            for (int gi = 0; gi < names.size(); gi++) {
+                double[] s = scores.get(names.get(gi));
+                double mean = Arrays.stream(s).average().orElse(1);
+                for (int c = 0; c < s.length; c++) {
+                    all.add(new double[] {mean > 0 ? s[c] / mean : 0, gi, c});
+                }
+                total += s.length;
+                targets.put(names.get(gi), s.length);
+            }
+            all.sort((a, b) -> Double.compare(a[0], b[0]));
+            int remove = (int) Math.floor(roundShare(ratio, r) * total + 1e-9);
+            for (double[] a : all) {
+                if (remove == 0) {
+                    break;
+                }
+                String g = names.get((int) a[1]);
+                if (targets.get(g) > 1) {
+                    targets.put(g, targets.get(g) - 1);
+                    remove--;
+                }
+            }
+        }
+        Map<String, int[]> keep = new LinkedHashMap<>();
+        for (DependencyGroups.Group g : groups.prunable()) {
+            double[] s = scores.get(g.name());
+            int k = targets.get(g.name());
+            Integer[] order = new Integer[s.length];
+            for (int i = 0; i < s.length; i++) {
+                order[i] = i;
+            }
+            Arrays.sort(order, (a, b) -> Double.compare(s[b], s[a]));
+            int[] kept = new int[k];
+            for (int i = 0; i < k; i++) {
+                kept[i] = order[i];
+            }
+            Arrays.sort(kept);
+            keep.put(g.name(), kept);
+        }
+        return keep;
+    }
+
+    private double[] scores(Network net, DependencyGroups.Group g) {
+        double[] s = new double[g.channels()];
+        boolean bn = importance.equals("bn") && !g.carriers().isEmpty()
+                && g.carriers().stream().anyMatch(c -> net.parameterNames().contains(c + "_gamma"));
+        if (bn) {
+            for (String c : g.carriers()) {
+                if (net.parameterNames().contains(c + "_gamma")) {
+                    float[] gamma = net.weights(c + "_gamma");
+                    for (int i = 0; i < s.length && i < gamma.length; i++) {
+                        s[i] += Math.abs(gamma[i]);
+                    }
+                }
+            }
+            return s;
+        }
+        for (String p : g.producers()) {
+            float[] w = net.weights(p + "_weight");
+            int per = w.length / s.length;
+            for (int c = 0; c < s.length; c++) {
+                double sum = 0;
+                for (int j = c * per; j < (c + 1) * per; j++) {
+                    sum += importance.equals("l2") ? (double) w[j] * w[j] : Math.abs(w[j]);
+                }
+                s[c] += importance.equals("l2") ? Math.sqrt(sum) : sum;
+            }
+        }
+        return s;
+    }
+
+    // ---------------------------------------------------------------- the smaller graph
+
+    /** The kept indices along a node's input channel axis, over its whole layout. */
+    private static int[] keptInputs(List<DependencyGroups.Segment> layout, DependencyGroups groups, Map<String, int[]> keep) {
+        List<Integer> idx = new ArrayList<>();
+        int offset = 0;
+        for (DependencyGroups.Segment seg : layout) {
+            DependencyGroups.Group g = groups.groupOf(seg.space());
+            int[] kept = g != null && keep.containsKey(g.name()) ? keep.get(g.name()) : all(seg.channels());
+            for (int c : kept) {
+                for (int r = 0; r < seg.repeat(); r++) {
+                    idx.add(offset + c * seg.repeat() + r);
+                }
+            }
+            offset += seg.channels() * seg.repeat();
+        }
+        return idx.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static int[] keptOutputs(String node, DependencyGroups groups, Map<String, int[]> keep, int channels) {
+        Integer space = groups.outputs.get(node);
+        DependencyGroups.Group g = space == null ? null : groups.groupOf(space);
+        return g != null && keep.containsKey(g.name()) ? keep.get(g.name()) : all(channels);
+    }
+
+    private static int[] all(int n) {
+        int[] a = new int[n];
+        for (int i = 0; i < n; i++) {
+            a[i] = i;
+        }
+        return a;
+    }
+
+    static Architecture shrunkArchitecture(Architecture old, DependencyGroups groups, Map<String, int[]> keep) {
+        Map<String, Op> ops = new LinkedHashMap<>();
+        List<String> widths = new ArrayList<>();
+        for (Graph.Node n : old.graph().nodes()) {
+            Op op = n.op();
+            List<DependencyGroups.Segment> in = groups.inputs.get(n.name());
+            if (op instanceof Op.Conv c) {
+                if (c.depthwise() && in != null) {
+                    int k = keptInputs(in, groups, keep).length;
+                    ops.put(n.name(), new Op.Conv(k, k, c.kernel(), c.stride(), c.pads(), c.dilation(), k, c.bias()));
+                } else {
+                    int inCh = in == null ? c.in() : keptInputs(in, groups, keep).length;
+                    int out = keptOutputs(n.name(), groups, keep, c.out()).length;
+                    if (inCh != c.in() || out != c.out()) {
+                        ops.put(n.name(), new Op.Conv(out, inCh, c.kernel(), c.stride(), c.pads(), c.dilation(), c.groups(), c.bias()));
+                        widths.add(n.name() + " " + c.out() + "→" + out);
+                    }
+                }
+            } else if (op instanceof Op.Linear l) {
+                int inF = in == null ? l.in() : keptInputs(in, groups, keep).length;
+                int out = keptOutputs(n.name(), groups, keep, l.units()).length;
+                if (inF != l.in() || out != l.units()) {
+                    ops.put(n.name(), new Op.Linear(out, inF, l.bias()));
+                    if (out != l.units()) {
+                        widths.add(n.name() + " " + l.units() + "→" + out);
+                    }
+                }
+            } else if (op instanceof Op.BatchNorm b && in != null) {
+                ops.put(n.name(), new Op.BatchNorm(keptInputs(in, groups, keep).length, b.epsilon(), b.momentum()));
+            }
+        }
+        Graph g = old.graph().withOps(ops);
+        String description = old.description() + "; channels pruned: " + String.join(", ", widths.subList(0, Math.min(6,
+                widths.size()))) + (widths.size() > 6 ? String.format(Locale.ROOT, " and %d more", widths.size() - 6) : "");
+        return Architecture.of(old.name() + "-shrunk", description, g);
+    }
+
+    static Map<String, float[]> shrunkWeights(Network net, DependencyGroups groups, Map<String, int[]> keep) {
+        Map<String, float[]> w = new LinkedHashMap<>();
+        for (Graph.Node n : net.architecture().graph().nodes()) {
+            Op op = n.op();
+            List<DependencyGroups.Segment> in = groups.inputs.get(n.name());
+            if (op instanceof Op.Conv c) {
+                long[] shape = net.parameterArray(n.name() + "_weight").getShape().getShape();
+                int[] outs = c.depthwise() ? (in == null ? all(c.out()) : keptInputs(in, groups, keep))
+                        : keptOutputs(n.name(), groups, keep, c.out());
+                int[] ins = c.depthwise() || c.groups() > 1 || in == null ? all((int) shape[1]) : keptInputs(in, groups, keep);
+                w.put(n.name() + "_weight", slice(net.weights(n.name() + "_weight"), shape, outs, ins));
+                if (c.bias()) {
+                    w.put(n.name() + "_bias", pick(net.weights(n.name() + "_bias"), outs));
+                }
+            } else if (op instanceof Op.Linear l) {
+                long[] shape = {l.units(), l.in()};
+                int[] outs = keptOutputs(n.name(), groups, keep, l.units());
+                int[] ins = in == null ? all(l.in()) : keptInputs(in, groups, keep);
+                w.put(n.name() + "_weight", slice(net.weights(n.name() + "_weight"), shape, outs, ins));
+                if (l.bias()) {
+                    w.put(n.name() + "_bias", pick(net.weights(n.name() + "_bias"), outs));
+                }
+            } else if (op instanceof Op.BatchNorm && in != null) {
+                int[] kept = keptInputs(in, groups, keep);
+                for (String p : n.parameterNames()) {
+                    w.put(p, pick(net.weights(p), kept));
+                }
+            } else {
+                for (String p : n.parameterNames()) {
+                    w.put(p, net.weights(p));
+                }
+            }
+        }
+        return w;
+    }
+
+    /** Rows {@code outs} and columns {@code ins} of a {@code [out, in, ...]} tensor. */
+    private static float[] slice(float[] v, long[] shape, int[] outs, int[] ins) {
+        int inner = 1;
+        for (int i = 2; i < shape.length; i++) {
+            inner *= (int) shape[i];
+        }
+        int cols = (int) shape[1];
+        float[] r = new float[outs.length * ins.length * inner];
+        int k = 0;
+        for (int o : outs) {
+            for (int i : ins) {
+                System.arraycopy(v, (o * cols + i) * inner, r, k, inner);
+                k += inner;
+            }
+        }
+        return r;
+    }
+
+    private static float[] pick(float[] v, int[] idx) {
+        float[] r = new float[idx.length];
+        for (int i = 0; i < idx.length; i++) {
+            r[i] = v[idx[i]];
+        }
+        return r;
+    }
+
+    /**
+     * The network with the removed channels zeroed instead of removed (their producers' filters and
+     * biases, BatchNorm scales and shifts, depthwise filters): what the shrunk network must compute.
+     * For tests and for showing that shrinking changes nothing but the size.
+     */
+    static Map<String, float[]> masked(Network net, DependencyGroups groups, Map<String, int[]> keep) {
+        Map<String, float[]> w = new LinkedHashMap<>();
+        for (String p : net.parameterNames()) {
+            w.put(p, net.weights(p));
+        }
+        for (Map.Entry<String, Integer> e : groups.outputs.entrySet()) {
+            Op op = net.architecture().graph().node(e.getKey()).op();
+            int rows = op instanceof Op.Conv c ? c.out() : ((Op.Linear) op).units();
+            zeroRows(w, e.getKey(), List.of(new DependencyGroups.Segment(e.getValue(), rows, 1)), groups, keep);
+        }
+        for (Map.Entry<String, List<DependencyGroups.Segment>> e : groups.inputs.entrySet()) {
+            Op op = net.architecture().graph().node(e.getKey()).op();
+            if (op instanceof Op.BatchNorm || (op instanceof Op.Conv c && c.depthwise())) {
+                zeroRows(w, e.getKey(), e.getValue(), groups, keep);
+            }
+        }
+        return w;
+    }
+
+    /** Zeroes, in a node's per-channel parameters, the rows of removed channels of each segment of its layout. */
+    private static void zeroRows(Map<String, float[]> w, String node, List<DependencyGroups.Segment> layout, DependencyGroups groups,
+            Map<String, int[]> keep) {
+        int channels = 0;
+        for (DependencyGroups.Segment s : layout) {
+            channels += s.channels();
+        }
+        for (String suffix : new String[] {"_weight", "_bias", "_gamma", "_beta"}) {
+            float[] v = w.get(node + suffix);
+            if (v == null || channels <= 0 || v.length % channels != 0) {
+                continue;
+            }
+            int per = v.length / channels;
+            int offset = 0;
+            for (DependencyGroups.Segment s : layout) {
+                DependencyGroups.Group g = groups.groupOf(s.space());
+                if (g != null && keep.containsKey(g.name())) {
+                    boolean[] kept = new boolean[s.channels()];
+                    for (int c : keep.get(g.name())) {
+                        kept[c] = true;
+                    }
+                    for (int c = 0; c < s.channels(); c++) {
+                        if (!kept[c]) {
+                            Arrays.fill(v, (offset + c) * per, (offset + c + 1) * per, 0f);
+                        }
+                    }
+                }
+                offset += s.channels();
+            }
+        }
+    }
+}

@@ -63,6 +63,8 @@ class ChannelsTest {
         for (String m : List.of("resnet18", "mobilenet_v2", "efficientnet_b0")) {
             if (Files.exists(tv.resolve(m + ".onnx"))) {
                 nets.add(OnnxFile.read(tv.resolve(m + ".onnx")));
+            } else {
+                assertFalse(System.getenv().containsKey("COMPRESSO_TORCHVISION_ONNX"), tv.resolve(m + ".onnx") + " is missing");
             }
         }
         for (Network net : nets) {

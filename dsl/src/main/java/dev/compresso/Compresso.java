@@ -191,6 +191,18 @@ public final class Compresso {
         return dev.compresso.prune.Channels.channels(ratio);
     }
 
+    /**
+     * Channel sensitivity: each prunable group shrunk alone at each ratio and evaluated on the data
+     * {@code net} was trained on; chart it with {@code sensitivityChart(table)}.
+     */
+    public static tech.tablesaw.api.Table channelSensitivity(Network net, double... ratios) {
+        if (net.trainedOn() == null) {
+            throw new IllegalArgumentException("network '" + net.name() + "' was never trained, so there is no data to evaluate on;"
+                    + " train it first or call Channels.sensitivity(net, data, ratios)");
+        }
+        return dev.compresso.prune.Channels.sensitivity(net, net.trainedOn(), ratios);
+    }
+
     /** The dependency groups of a graph model as a table: which channels must be removed together, and which cannot. */
     public static tech.tablesaw.api.Table groups(Network net) {
         return dev.compresso.prune.DependencyGroups.of(net).table();

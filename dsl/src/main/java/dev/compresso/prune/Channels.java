@@ -254,6 +254,40 @@ public final class Channels {
         return s;
     }
 
+    /**
+     * Shrinks each prunable group alone at each ratio, without fine-tuning, and evaluates on the test
+     * part of {@code data}: which groups tolerate pruning. The network is untouched.
+     *
+     * @param network a trained graph network
+     * @param data the data to evaluate on
+     * @param ratios the ratios to try, each in [0, 1)
+     * @return a table with columns {@code group, ratio, top1, loss, params}
+     */
+    public static tech.tablesaw.api.Table sensitivity(Network network, dev.compresso.data.DataSplit data, double... ratios) {
+        if (ratios.length == 0) {
+            throw new IllegalArgumentException("give at least one ratio, for example 0.25, 0.5, 0.75");
+        }
+        tech.tablesaw.api.StringColumn group = tech.tablesaw.api.StringColumn.create("group");
+        tech.tablesaw.api.DoubleColumn ratio = tech.tablesaw.api.DoubleColumn.create("ratio");
+        tech.tablesaw.api.DoubleColumn top1 = tech.tablesaw.api.DoubleColumn.create("top1");
+        tech.tablesaw.api.DoubleColumn loss = tech.tablesaw.api.DoubleColumn.create("loss");
+        tech.tablesaw.api.LongColumn params = tech.tablesaw.api.LongColumn.create("params");
+        for (DependencyGroups.Group g : DependencyGroups.of(network).prunable()) {
+            for (double r : ratios) {
+                try (Network one = channels(0).ratio(g.name(), r).finetune(0).shrinkOnce(network, 1, network.name() + "-" + g.name(), true)) {
+                    dev.compresso.train.Evaluation e = one.evaluate(data);
+                    group.append(g.name());
+                    ratio.append(r);
+                    top1.append(e.top1());
+                    loss.append(e.loss());
+                    params.append(one.parameterCount());
+                }
+            }
+        }
+        top1.setPrintFormatter(tech.tablesaw.columns.numbers.NumberColumnFormatter.percent(2));
+        return tech.tablesaw.api.Table.create("channel sensitivity of " + network.name(), group, ratio, top1, loss, params);
+    }
+
     // ---------------------------------------------------------------- the smaller graph
 
     /** The kept indices along a node's input channel axis, over its whole layout. */

@@ -79,9 +79,15 @@ public final class Sensitivity {
                 .xAxisTitle("sparsity of the layer alone").yAxisTitle("test top-1 (%)").build();
         chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideSW);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
-        for (String p : table.stringColumn("parameter").unique().asList()) {
-            Table rows = table.where(table.stringColumn("parameter").isEqualTo(p));
-            chart.addSeries(p, rows.doubleColumn("sparsity").asDoubleArray(),
+        // parameter sensitivity (parameter, sparsity) or channel sensitivity (group, ratio)
+        String key = table.columnNames().contains("group") ? "group" : "parameter";
+        String x = key.equals("group") ? "ratio" : "sparsity";
+        if (key.equals("group")) {
+            chart.setXAxisTitle("share of the group's channels removed");
+        }
+        for (String p : table.stringColumn(key).unique().asList()) {
+            Table rows = table.where(table.stringColumn(key).isEqualTo(p));
+            chart.addSeries(p, rows.doubleColumn(x).asDoubleArray(),
                     rows.doubleColumn("top1").multiply(100).asDoubleArray()).setMarker(SeriesMarkers.CIRCLE);
         }
         return chart;

@@ -78,10 +78,13 @@ public final class Structured {
     /** The units each shrinkable layer keeps, by weight-parameter name, in forward order. */
     Map<String, int[]> keptUnits(Network network) {
         if (!network.architecture().isSequential()) {
+            if (network.architecture().isGraph()) {
+                // a graph with branches: neurons and filters are channels of dependency groups
+                return (l1 ? Channels.channels(fraction) : Channels.channels(fraction).l2()).apply(network);
+            }
             throw new IllegalArgumentException(
-                    "structured pruning cannot shrink '" + network.architecture().name() + "': it wraps an arbitrary block."
-                            + " It can shrink " + Selector.PRUNABLE_TYPES + " layers of sequential architectures (zoo models,"
-                            + " Architecture.sequential); use magnitude() pruning for other models");
+                    "structured pruning cannot shrink '" + network.architecture().name() + "': it wraps an opaque block ("
+                            + network.architecture().description() + "); bring the model in through onnx(...) to get a graph");
         }
         List<Layer> layers = network.layers();
         List<String> chosen = selector == null ? null : selector.resolve(network);

@@ -128,6 +128,19 @@ class ChannelsTest {
     }
 
     @Test
+    void sensitivityShrinksEachGroupAlone() {
+        try (Network base = trained(Network.create(Zoo.resnet(8), 3))) {
+            tech.tablesaw.api.Table t = Channels.sensitivity(base, DATA, 0.25, 0.75);
+            assertEquals(DependencyGroups.of(base).prunable().size() * 2, t.rowCount());
+            long full = base.parameterCount();
+            for (int i = 0; i < t.rowCount(); i++) {
+                assertTrue(t.longColumn("params").get(i) < full, t.print());
+            }
+            assertEquals(t.stringColumn("group").unique().size(), Sensitivity.chart(t).getSeriesMap().size());
+        }
+    }
+
+    @Test
     void badRatiosAndGroupNamesAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Channels.channels(1.0));
         assertTrue(e.getMessage().contains("ratio=1.0 must be in [0, 1)"), e.getMessage());

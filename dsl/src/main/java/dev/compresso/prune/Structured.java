@@ -78,10 +78,6 @@ public final class Structured {
     /** The units each shrinkable layer keeps, by weight-parameter name, in forward order. */
     Map<String, int[]> keptUnits(Network network) {
         if (!network.architecture().isSequential()) {
-            if (network.architecture().isGraph()) {
-                // a graph with branches: neurons and filters are channels of dependency groups
-                return (l1 ? Channels.channels(fraction) : Channels.channels(fraction).l2()).apply(network);
-            }
             throw new IllegalArgumentException(
                     "structured pruning cannot shrink '" + network.architecture().name() + "': it wraps an opaque block ("
                             + network.architecture().description() + "); bring the model in through onnx(...) to get a graph");
@@ -155,6 +151,10 @@ public final class Structured {
      * @return the smaller model
      */
     public Network apply(Network network) {
+        if (!network.architecture().isSequential() && network.architecture().isGraph()) {
+            // a graph with branches: neurons and filters are the channels of its dependency groups
+            return (l1 ? Channels.channels(fraction) : Channels.channels(fraction).l2()).apply(network);
+        }
         long start = System.nanoTime();
         Map<String, int[]> kept = keptUnits(network);
         List<Layer> layers = network.layers();

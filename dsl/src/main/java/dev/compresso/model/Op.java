@@ -1115,7 +1115,12 @@ public sealed interface Op {
         return y;
     }
 
-    /** The number of elements of a shape. */
+    /**
+     * The number of elements of a shape.
+     *
+     * @param shape the sizes of the axes
+     * @return their product (1 for a scalar)
+     */
     static long count(long[] shape) {
         long n = 1;
         for (long d : shape) {

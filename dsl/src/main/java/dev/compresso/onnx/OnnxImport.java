@@ -813,11 +813,7 @@ final class OnnxImport {
     }
 
     static long count(long[] dims) {
-        long c = 1;
-        for (long d : dims) {
-            c *= d;
-        }
-        return c;
+        return Op.count(dims);
     }
 
     private static float[] transpose(float[] m, int rows, int cols) {

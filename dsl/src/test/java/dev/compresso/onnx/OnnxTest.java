@@ -152,6 +152,32 @@ class OnnxTest {
     }
 
     @Test
+    void everyTechniqueWorksOnAnImportedModel() {
+        DataSplit data = Synthetic.blobs(256, 64, 3 * 32 * 32, 10, 4);
+        ExperimentLog log = new ExperimentLog();
+        TrainOptions o = TrainOptions.epochs(1).batchSize(64).quiet().log(log);
+        try (Network imported = OnnxFile.read(fixture("tiny_resnet_bn_op13"));
+                Network teacher = imported.train(data, o);
+                Network student = OnnxFile.read(fixture("tiny_resnet_fused_op13"))) {
+            Network pruned = teacher.prune(Magnitude.magnitude().sparsity(0.6).global().finetune(1));
+            Network quantized = teacher.quantize(Quantization.weightsTo(4).perChannel());
+            Network shared = pruned.share(WeightSharing.kmeans().bits(4));
+            Network distilled = student.distill(dev.compresso.distill.Distillation.from(teacher), data, o);
+            Network lowActs = teacher.quantize(Quantization.weightsTo(8).perChannel().activations(8));
+            var packed = shared.pack(dir.resolve("imported.cmpr"));
+            for (Network n : List.of(pruned, quantized, shared, distilled, lowActs, packed.model())) {
+                assertTrue(n.evaluation() != null && n.evaluation().top1() >= 0, n.name());
+            }
+            assertTrue(lowActs.architecture().graph().nodes().stream().anyMatch(n -> n.op() instanceof dev.compresso.model.Op.QuantRelu));
+            assertTrue(pruned.nonZeroCount() < 0.5 * teacher.nonZeroCount() + teacher.parameterCount() * 0.2);
+            assertTrue(log.table().rowCount() >= 5, log.table().print());
+            for (Network n : List.of(pruned, quantized, shared, distilled, lowActs)) {
+                n.close();
+            }
+        }
+    }
+
+    @Test
     void trainingUpdatesBatchNormStatisticsAndUsesDropout() {
         DataSplit data = Synthetic.squares(256, 64, 28, 4, 2);
         try (Network init = Network.create(Zoo.mobilenetV2(), 4);

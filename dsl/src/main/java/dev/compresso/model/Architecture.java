@@ -97,7 +97,8 @@ public record Architecture(
     }
 
     /**
-     * The text form, as stored in packed files: name, description and the graph.
+     * The text form, as stored in packed files: name, description and the graph (for a chain of
+     * layer specs, the layer list of formats 1 to 3, which rebuilds the same graph).
      *
      * @throws IllegalStateException if this architecture wraps an opaque block
      */
@@ -107,6 +108,21 @@ public record Architecture(
                     "architecture '" + name + "' wraps an opaque block (TorchScript); only graph architectures (zoo models,"
                             + " onnx(...), wrap(...) of standard DJL blocks) can be stored. Export the model to ONNX and import it"
                             + " with onnx(\"model.onnx\")");
+        }
+        if (layers != null) {
+            // a chain of layer specs keeps the compact text of formats 1 to 3: its packed files stay byte for byte the same
+            StringBuilder sb = new StringBuilder("compresso-architecture 1\n");
+            sb.append("name ").append(name).append('\n');
+            sb.append("description ").append(description.replace('\n', ' ')).append('\n');
+            sb.append("input");
+            for (long d : inputShape) {
+                sb.append(' ').append(d);
+            }
+            sb.append('\n').append("outputs ").append(outputs).append('\n');
+            for (LayerSpec l : layers) {
+                sb.append(l.encode()).append('\n');
+            }
+            return sb.toString();
         }
         return "compresso-architecture 2\nname " + name + "\ndescription " + description.replace('\n', ' ') + "\n"
                 + graph.encode();

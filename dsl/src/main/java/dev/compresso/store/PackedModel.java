@@ -76,7 +76,9 @@ public final class PackedModel {
         long size;
         try {
             Files.createDirectories(target.getParent());
-            rows = PackedFile.write(target, deflate(arch.encode()), tensors, options);
+            String text = arch.encode();
+            byte[] payload = text.startsWith("compresso-architecture 1\n") ? text.getBytes(StandardCharsets.UTF_8) : deflate(text);
+            rows = PackedFile.write(target, payload, tensors, options);
             size = Files.size(target);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write packed model to " + target + ": " + e.getMessage()
@@ -100,7 +102,7 @@ public final class PackedModel {
         return new PackedModel(target, size, network.denseBytes(), rows, loaded);
     }
 
-    /** The architecture section's payload: zlib-compressed UTF-8 text (format 4). */
+    /** The architecture section's payload for a graph: zlib-compressed UTF-8 text (format 4). */
     static byte[] deflate(String text) {
         java.util.zip.Deflater d = new java.util.zip.Deflater(java.util.zip.Deflater.BEST_COMPRESSION);
         try {

@@ -21,8 +21,9 @@ class ArchitectureTest {
             assertEquals(a.outputs(), back.outputs());
             assertEquals(a, back);
         }
-        assertTrue(Zoo.lenet5().encode().contains("01Conv2d <- input : conv out=20 in=1 kernel=5,5 stride=1,1 pads=0,0,0,0"),
-                Zoo.lenet5().encode());
+        assertTrue(Zoo.lenet5().encode().contains("conv 20 5 1 0\nmaxpool 2 2\n"), Zoo.lenet5().encode());
+        assertTrue(Zoo.resnet(8).encode().contains("stem.conv <- input : conv out=16 in=1 kernel=3,3 stride=1,1 pads=1,1,1,1"),
+                Zoo.resnet(8).encode());
     }
 
     @Test
@@ -37,8 +38,8 @@ class ArchitectureTest {
     @Test
     void malformedTextNamesTheLine() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> Architecture.decode(Zoo.mlp(4, 2).encode().replace("units=2", "units=two")));
-        assertTrue(e.getMessage().contains("line 4") && e.getMessage().contains("units=two") && e.getMessage().contains("the ops are"),
+                () -> Architecture.decode(Zoo.resnet(8).encode().replace("units=10", "units=two")));
+        assertTrue(e.getMessage().contains("units=two") && e.getMessage().contains("the ops are"),
                 e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> Architecture.decode(
                 "compresso-architecture 1\nname x\ndescription\ninput 4\noutputs 2\nflatten\ndense two\n"));

@@ -1,0 +1,152 @@
+package dev.compresso.spark;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.jar.Attributes;
+import java.util.jar.JarFile;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+
+/**
+ * The application's jars, shipped to the executors: every jar of the driver's class path (and of the
+ * recipe's class loader, where a notebook added jars) that is not one of Spark's own, which the
+ * build lists in {@code spark-jars.txt}. Class folders (a build's target/classes) are packed into
+ * jars first. So the DSL, DJL, the PyTorch natives and the recipe reach the workers with the job.
+ */
+final class AppJars {
+
+    private AppJars() {}
+
+    static List<String> find(ClassLoader recipeLoader) {
+        Set<String> spark = sparkJarNames();
+        Set<Path> entries = new LinkedHashSet<>();
+        for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            add(entries, e);
+        }
+        for (ClassLoader l = recipeLoader; l != null; l = l.getParent()) {
+            if (l instanceof URLClassLoader u) {
+                for (URL url : u.getURLs()) {
+                    if ("file".equals(url.getProtocol())) {
+                        try {
+                            add(entries, Path.of(url.toURI()).toString());
+                        } catch (URISyntaxException | IllegalArgumentException ignored) {
+                            // not a local file: nothing to ship
+                        }
+                    }
+                }
+            }
+        }
+        List<String> ship = new ArrayList<>();
+        for (Path p : entries) {
+            String name = p.getFileName() == null ? "" : p.getFileName().toString();
+            if (Files.isDirectory(p)) {
+                ship.add(packed(p).toString());
+            } else if (name.endsWith(".jar") && !spark.contains(name) && !name.startsWith("surefire")) {
+                ship.add(p.toString());
+            }
+        }
+        return ship;
+    }
+
+    /** Adds a class path entry, expanding {@code dir/*} and the Class-Path of a manifest-only jar. */
+    private static void add(Set<Path> entries, String entry) {
+        if (entry.isBlank()) {
+            return;
+        }
+        if (entry.endsWith("*")) {
+            Path dir = Path.of(entry.substring(0, entry.length() - 1));
+            try (Stream<Path> s = Files.list(dir)) {
+                s.filter(f -> f.toString().endsWith(".jar")).sorted().forEach(f -> add(entries, f.toString()));
+            } catch (IOException ignored) {
+                // a wildcard over a missing folder adds nothing, as the JVM does
+            }
+            return;
+        }
+        Path p = Path.of(entry).toAbsolutePath().normalize();
+        if (!Files.exists(p) || !entries.add(p) || Files.isDirectory(p)) {
+            return;
+        }
+        try (JarFile jar = new JarFile(p.toFile())) {
+            Manifest m = jar.getManifest();
+            String cp = m == null ? null : m.getMainAttributes().getValue(Attributes.Name.CLASS_PATH);
+            if (cp != null) {
+                for (String ref : cp.trim().split("\\s+")) {
+                    try {
+                        URL u = new URL(p.getParent().toUri().toURL(), ref);
+                        if ("file".equals(u.getProtocol())) {
+                            add(entries, Path.of(u.toURI()).toString());
+                        }
+                    } catch (IOException | URISyntaxException | IllegalArgumentException ignored) {
+                        // an entry the JVM would skip too
+                    }
+                }
+            }
+        } catch (IOException ignored) {
+            // not a jar: the JVM ignores it, so do we
+        }
+    }
+
+    static Set<String> sparkJarNames() {
+        Set<String> names = new HashSet<>();
+        try (InputStream in = AppJars.class.getResourceAsStream("spark-jars.txt")) {
+            if (in == null) {
+                throw new IllegalStateException("spark-jars.txt is missing from compresso-spark; rebuild it with mvn package -pl spark");
+            }
+            for (String e : new String(in.readAllBytes(), StandardCharsets.UTF_8).trim().split(File.pathSeparator)) {
+                names.add(Path.of(e.trim()).getFileName().toString());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return names;
+    }
+
+    /** A class folder as a jar in the temporary folder, made again when the folder changed. */
+    private static Path packed(Path dir) {
+        try {
+            List<Path> files;
+            try (Stream<Path> s = Files.walk(dir)) {
+                files = s.filter(Files::isRegularFile).sorted().toList();
+            }
+            long stamp = 0;
+            for (Path f : files) {
+                stamp = stamp * 31 + Files.getLastModifiedTime(f).toMillis() + f.toString().hashCode();
+            }
+            Path out = Path.of(System.getProperty("java.io.tmpdir"), "compresso-spark-jars",
+                    Integer.toHexString(dir.toString().hashCode()) + "-" + Long.toHexString(stamp) + ".jar");
+            if (Files.exists(out)) {
+                return out;
+            }
+            Files.createDirectories(out.getParent());
+            Path tmp = Files.createTempFile(out.getParent(), "part", ".jar");
+            try (OutputStream o = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(o)) {
+                for (Path f : files) {
+                    jar.putNextEntry(new ZipEntry(dir.relativize(f).toString().replace(File.separatorChar, '/')));
+                    Files.copy(f, jar);
+                    jar.closeEntry();
+                }
+            }
+            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot pack class folder " + dir + " into a jar for the Spark executors: " + e.getMessage()
+                    + "; check that " + System.getProperty("java.io.tmpdir") + " is writable", e);
+        }
+    }
+}

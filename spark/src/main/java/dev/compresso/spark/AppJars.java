@@ -64,6 +64,13 @@ final class AppJars {
         return ship;
     }
 
+    /** A class path entry with wildcards and manifest Class-Path references expanded, in order. */
+    static List<Path> expand(String entry) {
+        Set<Path> entries = new LinkedHashSet<>();
+        add(entries, entry);
+        return new ArrayList<>(entries);
+    }
+
     /** Adds a class path entry, expanding {@code dir/*} and the Class-Path of a manifest-only jar. */
     private static void add(Set<Path> entries, String entry) {
         if (entry.isBlank()) {

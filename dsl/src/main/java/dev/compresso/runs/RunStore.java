@@ -339,17 +339,37 @@ public final class RunStore implements AutoCloseable {
         try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
             ResultSetMetaData md = rs.getMetaData();
             int n = md.getColumnCount();
+            // a column of a table has a declared type to read it by (sqlite-jdbc's getObject costs twice as
+            // much per cell); an expression's values are read as objects and typed by what they hold
+            char[] kind = new char[n];
+            for (int c = 0; c < n; c++) {
+                String table = md.getTableName(c + 1);
+                String type = md.getColumnTypeName(c + 1);
+                kind[c] = table == null || table.isEmpty() ? 'o' : "TEXT".equals(type) ? 's' : "INTEGER".equals(type) ? 'l'
+                        : "REAL".equals(type) ? 'd' : 'o';
+            }
             List<Object[]> rows = new ArrayList<>();
             while (rs.next()) {
                 Object[] row = new Object[n];
-                for (int i = 0; i < n; i++) {
-                    row[i] = rs.getObject(i + 1);
+                for (int c = 0; c < n; c++) {
+                    switch (kind[c]) {
+                        case 's' -> row[c] = rs.getString(c + 1);
+                        case 'l' -> {
+                            long v = rs.getLong(c + 1);
+                            row[c] = rs.wasNull() ? null : v;
+                        }
+                        case 'd' -> {
+                            double v = rs.getDouble(c + 1);
+                            row[c] = rs.wasNull() ? null : v;
+                        }
+                        default -> row[c] = rs.getObject(c + 1);
+                    }
                 }
                 rows.add(row);
             }
             Table t = Table.create("runs");
             for (int c = 0; c < n; c++) {
-                t.addColumns(column(md.getColumnLabel(c + 1), md.getColumnTypeName(c + 1), rows, c));
+                t.addColumns(column(md.getColumnLabel(c + 1), kind[c] == 'o' ? md.getColumnTypeName(c + 1) : null, kind[c], rows, c));
             }
             return t;
         } catch (SQLException e) {
@@ -358,11 +378,11 @@ public final class RunStore implements AutoCloseable {
         }
     }
 
-    private static Column<?> column(String name, String declared, List<Object[]> rows, int c) {
-        boolean whole = true;
-        boolean numeric = true;
-        boolean any = false;
-        for (Object[] r : rows) {
+    private static Column<?> column(String name, String declared, char kind, List<Object[]> rows, int c) {
+        boolean whole = kind != 'd' && kind != 's';
+        boolean numeric = kind != 's';
+        boolean any = kind != 'o';
+        for (Object[] r : kind == 'o' ? rows : List.<Object[]>of()) {
             Object v = r[c];
             if (v == null) {
                 continue;
@@ -376,25 +396,37 @@ public final class RunStore implements AutoCloseable {
             whole = d.contains("INT");
             numeric = whole || d.contains("REAL") || d.contains("FLOA") || d.contains("DOUB");
         }
+        int n = rows.size();
         if (numeric && whole) {
-            LongColumn col = LongColumn.create(name);
-            rows.forEach(r -> col.append(r[c] == null ? null : ((Number) r[c]).longValue()));
+            long[] v = new long[n];
+            for (int i = 0; i < n; i++) {
+                Object o = rows.get(i)[c];
+                v[i] = o == null ? tech.tablesaw.columns.numbers.LongColumnType.missingValueIndicator() : ((Number) o).longValue();
+            }
+            LongColumn col = LongColumn.create(name, v);
             if (name.endsWith("bytes") || name.equals("params") || name.equals("nonzeros")) {
                 col.setPrintFormatter(NumberColumnFormatter.intsWithGrouping());
             }
             return col;
         }
         if (numeric) {
-            DoubleColumn col = DoubleColumn.create(name);
-            rows.forEach(r -> col.append(r[c] == null ? null : ((Number) r[c]).doubleValue()));
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) {
+                Object o = rows.get(i)[c];
+                v[i] = o == null ? Double.NaN : ((Number) o).doubleValue();
+            }
+            DoubleColumn col = DoubleColumn.create(name, v);
             if (name.equals("top1")) {
                 col.setPrintFormatter(NumberColumnFormatter.percent(2));
             }
             return col;
         }
-        StringColumn col = StringColumn.create(name);
-        rows.forEach(r -> col.append(r[c] == null ? null : String.valueOf(r[c])));
-        return col;
+        String[] v = new String[n];
+        for (int i = 0; i < n; i++) {
+            Object o = rows.get(i)[c];
+            v[i] = o == null ? "" : String.valueOf(o);
+        }
+        return StringColumn.create(name, v);
     }
 
     /**

@@ -10,6 +10,7 @@ import dev.compresso.prune.Magnitude;
 import dev.compresso.runs.Run;
 import dev.compresso.spark.LocalCluster;
 import dev.compresso.spark.Spark;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -51,21 +52,38 @@ public final class SparkBench {
         double[] seq = new double[3];
         for (int threads : new int[] {1, 2}) {
             Compresso.threads(threads);
-            long t0 = System.nanoTime();
-            Sweep s = Sweep.run(null, GRID, new long[0], recipe(), Sweep.HERE);
-            seq[threads] = (System.nanoTime() - t0) / 1e9;
-            System.out.printf(Locale.ROOT, "sequential, %d PyTorch thread(s): %.1f s for %d configurations%n", threads, seq[threads],
-                    s.runs().rowCount());
+            double[] t = timed(() -> Sweep.run(null, GRID, new long[0], recipe(), Sweep.HERE));
+            seq[threads] = t[0];
+            System.out.printf(Locale.ROOT, "sequential, %d PyTorch thread(s): %.1f s wall, %.1f s CPU (%.2f cores) for %d configurations, %s%n",
+                    threads, t[0], t[1], t[1] / t[0], (int) t[2], load());
         }
         Spark spark = Spark.spark("local[2]");
         Sweep.run(null, Grid.of("sparsity", 0.1), new long[0], recipe(), spark); // starts the context: not timed
-        long t0 = System.nanoTime();
-        Sweep s = Sweep.run(null, GRID, new long[0], recipe(), spark);
-        double par = (System.nanoTime() - t0) / 1e9;
-        System.out.printf(Locale.ROOT, "local[2], 1 PyTorch thread per task: %.1f s for %d configurations%n", par, s.runs().rowCount());
+        double[] t = timed(() -> Sweep.run(null, GRID, new long[0], recipe(), spark));
+        double par = t[0];
+        System.out.printf(Locale.ROOT, "local[2], 1 PyTorch thread per task: %.1f s wall, %.1f s CPU (%.2f cores) for %d configurations, %s%n",
+                t[0], t[1], t[1] / t[0], (int) t[2], load());
         System.out.printf(Locale.ROOT, "speed-up of local[2]: %.2fx over sequential at 2 threads, %.2fx over sequential at 1 thread%n",
                 seq[2] / par, seq[1] / par);
-        System.out.println(s.summary().printAll());
+    }
+
+    /** {wall seconds, process CPU seconds, finished runs} of one sweep. */
+    static double[] timed(java.util.function.Supplier<Sweep> sweep) {
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long c0 = os.getProcessCpuTime();
+        long t0 = System.nanoTime();
+        Sweep s = sweep.get();
+        return new double[] {(System.nanoTime() - t0) / 1e9, (os.getProcessCpuTime() - c0) / 1e9, s.runs().rowCount()};
+    }
+
+    /** The machine's load average, which says how much of the 2 cores other processes took. */
+    static String load() {
+        try {
+            return "load average " + Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (java.io.IOException e) {
+            return "load average unknown";
+        }
     }
 
     static void cluster() {

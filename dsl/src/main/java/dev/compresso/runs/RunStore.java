@@ -178,25 +178,19 @@ public final class RunStore implements AutoCloseable {
             migrate(found[1]);
             return;
         }
-        try (Statement s = db.createStatement()) {
-            s.execute("BEGIN IMMEDIATE");
-            try {
-                found = readVersion(); // another process may have created it meanwhile
-                if (found[0] == 0 && found[2] == 0) {
-                    s.execute(RUNS_V1);
-                    s.execute(PARAMS_V1);
-                    for (String m : MIGRATE_1_TO_2) {
-                        s.execute(m);
-                    }
-                    s.execute("PRAGMA application_id = " + APPLICATION_ID);
-                    s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+        inTransaction("create", s -> {
+            int[] now = readVersion(); // another process may have created it meanwhile
+            if (now[0] == 0 && now[2] == 0) {
+                s.execute(RUNS_V1);
+                s.execute(PARAMS_V1);
+                for (String m : MIGRATE_1_TO_2) {
+                    s.execute(m);
                 }
-                s.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
-                s.execute("ROLLBACK");
-                throw e;
+                s.execute("PRAGMA application_id = " + APPLICATION_ID);
+                s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
             }
-        }
+            return null;
+        });
         check(readVersion());
     }
 
@@ -229,22 +223,18 @@ public final class RunStore implements AutoCloseable {
             if (!Files.exists(backup)) {
                 s.execute("VACUUM INTO '" + backup.toString().replace("'", "''") + "'");
             }
-            s.execute("BEGIN IMMEDIATE");
-            try {
-                int[] now = readVersion();
-                check(now);
-                if (now[1] == 1) {
-                    for (String m : MIGRATE_1_TO_2) {
-                        s.execute(m);
-                    }
-                    s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
-                }
-                s.execute("COMMIT");
-            } catch (SQLException | RuntimeException e) {
-                s.execute("ROLLBACK");
-                throw e;
-            }
         }
+        inTransaction("migrate", s -> {
+            int[] now = readVersion();
+            check(now);
+            if (now[1] == 1) {
+                for (String m : MIGRATE_1_TO_2) {
+                    s.execute(m);
+                }
+                s.execute("PRAGMA user_version = " + SCHEMA_VERSION);
+            }
+            return null;
+        });
         System.out.println("run store " + file + " migrated from schema version " + from + " to " + SCHEMA_VERSION
                 + "; the old file is kept as " + backup);
     }
@@ -267,44 +257,60 @@ public final class RunStore implements AutoCloseable {
      * @return the run's id
      * @throws RunStoreException if the file cannot be written; nothing is half-written
      */
-    public synchronized String record(Run run) {
+    public String record(Run run) {
         String id = UUID.randomUUID().toString();
+        return inTransaction("write run '" + run.name() + "' to", s -> {
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO runs(id, time, notebook, name, chain, top1, loss, params,"
+                    + " nonzeros, dense_bytes, stored_bytes, ratio, seconds, seed, threads, jdk, djl, pytorch, cpu, packed_path,"
+                    + " packed_sha256, sweep, config, status, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
+                Object[] v = {id, Instant.now().toString(), source(), run.name(), run.chain(), real(run.top1()), real(run.loss()),
+                    count(run.params()), count(run.nonzeros()), count(run.denseBytes()), count(run.storedBytes()),
+                    real(run.ratio()), real(run.seconds()), run.seed() < 0 ? null : run.seed(), run.threads() < 0 ? null : run.threads(),
+                    run.jdk(), run.djl(), run.pytorch(), run.cpu(), run.packedPath(), run.packedSha256(), run.sweep(), run.config(),
+                    run.ok() ? "ok" : "failed", run.error()};
+                for (int i = 0; i < v.length; i++) {
+                    p.setObject(i + 1, v[i]);
+                }
+                p.executeUpdate();
+            }
+            if (!run.parameters().isEmpty()) {
+                try (PreparedStatement p = db.prepareStatement("INSERT INTO run_params(run_id, key, value) VALUES (?,?,?)")) {
+                    for (Map.Entry<String, Double> e : run.parameters().entrySet()) {
+                        p.setString(1, id);
+                        p.setString(2, e.getKey());
+                        p.setObject(3, real(e.getValue()));
+                        p.addBatch();
+                    }
+                    p.executeBatch();
+                }
+            }
+            return id;
+        });
+    }
+
+    /** One piece of work in a write transaction. */
+    private interface Work<T> {
+        T run(Statement s) throws SQLException;
+    }
+
+    /**
+     * Runs {@code work} in a {@code BEGIN IMMEDIATE} transaction (so writers queue for the lock
+     * instead of failing on upgrade), committing it, or rolling it back if anything throws.
+     */
+    private synchronized <T> T inTransaction(String what, Work<T> work) {
         try (Statement s = db.createStatement()) {
             s.execute("BEGIN IMMEDIATE");
             try {
-                try (PreparedStatement p = db.prepareStatement("INSERT INTO runs(id, time, notebook, name, chain, top1, loss, params,"
-                        + " nonzeros, dense_bytes, stored_bytes, ratio, seconds, seed, threads, jdk, djl, pytorch, cpu, packed_path,"
-                        + " packed_sha256, sweep, config, status, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")) {
-                    Object[] v = {id, Instant.now().toString(), source(), run.name(), run.chain(), real(run.top1()), real(run.loss()),
-                        count(run.params()), count(run.nonzeros()), count(run.denseBytes()), count(run.storedBytes()),
-                        real(run.ratio()), real(run.seconds()), run.seed() < 0 ? null : run.seed(), run.threads() < 0 ? null : run.threads(),
-                        run.jdk(), run.djl(), run.pytorch(), run.cpu(), run.packedPath(), run.packedSha256(), run.sweep(), run.config(),
-                        run.ok() ? "ok" : "failed", run.error()};
-                    for (int i = 0; i < v.length; i++) {
-                        p.setObject(i + 1, v[i]);
-                    }
-                    p.executeUpdate();
-                }
-                if (!run.parameters().isEmpty()) {
-                    try (PreparedStatement p = db.prepareStatement("INSERT INTO run_params(run_id, key, value) VALUES (?,?,?)")) {
-                        for (Map.Entry<String, Double> e : run.parameters().entrySet()) {
-                            p.setString(1, id);
-                            p.setString(2, e.getKey());
-                            p.setObject(3, real(e.getValue()));
-                            p.addBatch();
-                        }
-                        p.executeBatch();
-                    }
-                }
+                T out = work.run(s);
                 s.execute("COMMIT");
-            } catch (SQLException e) {
+                return out;
+            } catch (SQLException | RuntimeException e) {
                 rollback(s);
                 throw e;
             }
         } catch (SQLException e) {
-            throw explain("write run '" + run.name() + "' to", e);
+            throw explain(what, e);
         }
-        return id;
     }
 
     private static void rollback(Statement s) {
@@ -437,43 +443,32 @@ public final class RunStore implements AutoCloseable {
      * @param plan a readable description of the grid and seeds, for the error message
      * @throws IllegalStateException if the name is taken by a sweep with another grid or recipe
      */
-    public synchronized void beginSweep(String name, String fingerprint, String plan) {
-        try (Statement s = db.createStatement()) {
-            s.execute("BEGIN IMMEDIATE");
-            try {
-                try (PreparedStatement q = db.prepareStatement("SELECT fingerprint, plan, created FROM sweeps WHERE name = ?")) {
-                    q.setString(1, name);
-                    try (ResultSet rs = q.executeQuery()) {
-                        if (rs.next()) {
-                            if (!rs.getString(1).equals(fingerprint)) {
-                                String msg = "sweep '" + name + "' in " + file + " was started on " + rs.getString(3) + " with "
-                                        + rs.getString(2) + (rs.getString(2).equals(plan) ? " and another recipe" : "") + "; now it has "
-                                        + plan + (rs.getString(2).equals(plan) ? " with a changed recipe" : "")
-                                        + ". Results are not mixed: give this sweep a new name to start fresh, or call forgetSweep(\""
-                                        + name + "\") to set the old runs aside";
-                                rollback(s);
-                                throw new IllegalStateException(msg);
-                            }
-                            s.execute("COMMIT");
-                            return;
+    public void beginSweep(String name, String fingerprint, String plan) {
+        inTransaction("register sweep '" + name + "' in", s -> {
+            try (PreparedStatement q = db.prepareStatement("SELECT fingerprint, plan, created FROM sweeps WHERE name = ?")) {
+                q.setString(1, name);
+                try (ResultSet rs = q.executeQuery()) {
+                    if (rs.next()) {
+                        if (!rs.getString(1).equals(fingerprint)) {
+                            boolean samePlan = rs.getString(2).equals(plan);
+                            throw new IllegalStateException("sweep '" + name + "' in " + file + " was started on " + rs.getString(3)
+                                    + " with " + rs.getString(2) + (samePlan ? " and another recipe" : "") + "; now it has " + plan
+                                    + (samePlan ? " with a changed recipe" : "") + ". Results are not mixed: give this sweep a new name"
+                                    + " to start fresh, or call forgetSweep(\"" + name + "\") to set the old runs aside");
                         }
+                        return null;
                     }
                 }
-                try (PreparedStatement p = db.prepareStatement("INSERT INTO sweeps(name, fingerprint, plan, created) VALUES (?,?,?,?)")) {
-                    p.setString(1, name);
-                    p.setString(2, fingerprint);
-                    p.setString(3, plan);
-                    p.setString(4, Instant.now().toString());
-                    p.executeUpdate();
-                }
-                s.execute("COMMIT");
-            } catch (SQLException e) {
-                rollback(s);
-                throw e;
             }
-        } catch (SQLException e) {
-            throw explain("register sweep '" + name + "' in", e);
-        }
+            try (PreparedStatement p = db.prepareStatement("INSERT INTO sweeps(name, fingerprint, plan, created) VALUES (?,?,?,?)")) {
+                p.setString(1, name);
+                p.setString(2, fingerprint);
+                p.setString(3, plan);
+                p.setString(4, Instant.now().toString());
+                p.executeUpdate();
+            }
+            return null;
+        });
     }
 
     /**
@@ -527,29 +522,20 @@ public final class RunStore implements AutoCloseable {
      * @param name the sweep's name
      * @return how many runs were set aside
      */
-    public synchronized int forgetSweep(String name) {
-        try (Statement s = db.createStatement()) {
-            s.execute("BEGIN IMMEDIATE");
-            try {
-                int n;
-                try (PreparedStatement p = db.prepareStatement("UPDATE runs SET sweep = ? WHERE sweep = ?")) {
-                    p.setString(1, name + " (set aside " + Instant.now() + ")");
-                    p.setString(2, name);
-                    n = p.executeUpdate();
-                }
-                try (PreparedStatement p = db.prepareStatement("DELETE FROM sweeps WHERE name = ?")) {
-                    p.setString(1, name);
-                    p.executeUpdate();
-                }
-                s.execute("COMMIT");
-                return n;
-            } catch (SQLException e) {
-                rollback(s);
-                throw e;
+    public int forgetSweep(String name) {
+        return inTransaction("set sweep '" + name + "' aside in", s -> {
+            int n;
+            try (PreparedStatement p = db.prepareStatement("UPDATE runs SET sweep = ? WHERE sweep = ?")) {
+                p.setString(1, name + " (set aside " + Instant.now() + ")");
+                p.setString(2, name);
+                n = p.executeUpdate();
             }
-        } catch (SQLException e) {
-            throw explain("set sweep '" + name + "' aside in", e);
-        }
+            try (PreparedStatement p = db.prepareStatement("DELETE FROM sweeps WHERE name = ?")) {
+                p.setString(1, name);
+                p.executeUpdate();
+            }
+            return n;
+        });
     }
 
     /** A SQLite error as a message that names the file and the fix. */

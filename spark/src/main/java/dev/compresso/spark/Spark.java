@@ -137,6 +137,11 @@ public final class Spark implements Sweep.Runner {
         return (T) PER_WORKER.computeIfAbsent(key, k -> make.get());
     }
 
+    /** How many Spark jobs run now, for tests. */
+    static synchronized int activeJobs() {
+        return context == null ? 0 : context.statusTracker().getActiveJobIds().length;
+    }
+
     /** Stops the session's Spark context, if one is running; the next Spark sweep starts a new one. */
     public static synchronized void stop() {
         if (context != null) {
@@ -203,8 +208,7 @@ public final class Spark implements Sweep.Runner {
             finished = true;
             return true;
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+            return false; // consumed, as the sequential runner does: the sweep reports itself interrupted
         } finally {
             if (!finished && !job.isCompleted()) {
                 job.cancel();

@@ -88,4 +88,44 @@ class LocalSparkTest {
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> Spark.spark("yarn"));
         assertTrue(bad.getMessage().contains("'yarn'") && bad.getMessage().contains("local[n]"), bad.getMessage());
     }
+
+    @Test
+    void anInterruptCancelsTheJobAndKeepsWhatFinished() throws Exception {
+        String name = "interrupt-" + UUID.randomUUID();
+        Grid grid = Grid.of("sparsity", 0.1, 0.2, 0.3, 0.4, 0.5, 0.6);
+        Sweep.Recipe slowAfterTwo = p -> {
+            if (p.get("sparsity") > 0.25) {
+                try {
+                    Thread.sleep(120_000);
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException("cancelled", e);
+                }
+            }
+            return recipe().apply(p);
+        };
+        java.util.concurrent.atomic.AtomicReference<Sweep> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread cell = new Thread(() -> result.set(Sweep.run(name, grid, new long[0], slowAfterTwo, Spark.spark("local[2]"))));
+        long t0 = System.nanoTime();
+        cell.start();
+        String count = "SELECT count(*) AS n FROM runs WHERE sweep = '" + name + "' AND status = 'ok'";
+        while (RunStore.session().query(count).longColumn("n").get(0) < 2) {
+            assertTrue((System.nanoTime() - t0) / 1e9 < 120, "the two quick configurations did not finish");
+            Thread.sleep(100);
+        }
+        Thread.sleep(500); // the slow tasks are running now
+        assertTrue(Spark.activeJobs() >= 1);
+        cell.interrupt(); // what the kernel does on an interrupt request
+        cell.join(30_000);
+        assertFalse(cell.isAlive(), "the sweep returned after the interrupt");
+        Sweep s = result.get();
+        assertTrue(s.interrupted());
+        assertEquals(2, s.runs().rowCount(), s.toString());
+        long end = System.nanoTime() + 30_000_000_000L;
+        while (Spark.activeJobs() > 0 && System.nanoTime() < end) {
+            Thread.sleep(100);
+        }
+        assertEquals(0, Spark.activeJobs(), "the job was cancelled");
+        assertTrue((System.nanoTime() - t0) / 1e9 < 100, "cancelling interrupted the sleeping tasks instead of waiting 120 s");
+        assertEquals(2L, RunStore.session().query(count).longColumn("n").get(0), "what finished is kept, nothing else was recorded");
+    }
 }

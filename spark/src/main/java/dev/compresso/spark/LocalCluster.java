@@ -44,7 +44,7 @@ public final class LocalCluster implements AutoCloseable {
     }
 
     /**
-     * Starts a master and {@code workers} workers (one core, 3 GiB each) on 127.0.0.1.
+     * Starts a master and {@code workerCount} workers (one core, 3 GiB each) on 127.0.0.1.
      *
      * @param home the folder to lay $SPARK_HOME out in; logs and work folders go there too
      * @param workerCount how many workers, ≥ 1

@@ -124,6 +124,55 @@ final class AppJars {
         return names;
     }
 
+    private static final java.util.regex.Pattern SNIPPET = java.util.regex.Pattern.compile("REPL/\\$JShell\\$[A-Za-z0-9_$]+");
+
+    /**
+     * The notebook's snippet classes a recipe written in a cell needs, as a jar: JShell keeps them in
+     * memory (its class loader serves their bytes), so a cluster's executors would not find them. The
+     * recipe's class and every snippet class its class files name, transitively. Null for a recipe
+     * that is not a JShell snippet's.
+     */
+    static Path snippets(Object recipe) {
+        Class<?> host = recipe.getClass().isHidden() || recipe.getClass().isSynthetic() ? recipe.getClass().getNestHost() : recipe.getClass();
+        if (!host.getName().startsWith("REPL.") || host.getClassLoader() == null) {
+            return null;
+        }
+        ClassLoader loader = host.getClassLoader();
+        java.util.Map<String, byte[]> classes = new java.util.TreeMap<>();
+        java.util.ArrayDeque<String> todo = new java.util.ArrayDeque<>(List.of(host.getName().replace('.', '/')));
+        while (!todo.isEmpty()) {
+            String name = todo.poll();
+            if (classes.containsKey(name)) {
+                continue;
+            }
+            try (InputStream in = loader.getResourceAsStream(name + ".class")) {
+                if (in == null) {
+                    continue;
+                }
+                byte[] bytes = in.readAllBytes();
+                classes.put(name, bytes);
+                java.util.regex.Matcher m = SNIPPET.matcher(new String(bytes, StandardCharsets.ISO_8859_1));
+                while (m.find()) {
+                    todo.add(m.group());
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read the notebook's class " + name + " to ship it to Spark: " + e.getMessage(), e);
+            }
+        }
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            classes.forEach((k, v) -> md.update(v));
+            Path out = Path.of(System.getProperty("java.io.tmpdir"), "compresso-spark-jars",
+                    "snippets-" + java.util.HexFormat.of().formatHex(md.digest()).substring(0, 16) + ".jar");
+            writeJar(out, classes, ".class");
+            return out;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the notebook's classes into a jar for Spark: " + e.getMessage(), e);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** A class folder as a jar in the temporary folder, made again when the folder changed. */
     private static Path packed(Path dir) {
         try {
@@ -132,28 +181,35 @@ final class AppJars {
                 files = s.filter(Files::isRegularFile).sorted().toList();
             }
             long stamp = 0;
+            java.util.Map<String, byte[]> entries = new java.util.TreeMap<>();
             for (Path f : files) {
                 stamp = stamp * 31 + Files.getLastModifiedTime(f).toMillis() + f.toString().hashCode();
+                entries.put(dir.relativize(f).toString().replace(File.separatorChar, '/'), Files.readAllBytes(f));
             }
             Path out = Path.of(System.getProperty("java.io.tmpdir"), "compresso-spark-jars",
                     Integer.toHexString(dir.toString().hashCode()) + "-" + Long.toHexString(stamp) + ".jar");
-            if (Files.exists(out)) {
-                return out;
-            }
-            Files.createDirectories(out.getParent());
-            Path tmp = Files.createTempFile(out.getParent(), "part", ".jar");
-            try (OutputStream o = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(o)) {
-                for (Path f : files) {
-                    jar.putNextEntry(new ZipEntry(dir.relativize(f).toString().replace(File.separatorChar, '/')));
-                    Files.copy(f, jar);
-                    jar.closeEntry();
-                }
-            }
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            writeJar(out, entries, "");
             return out;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot pack class folder " + dir + " into a jar for the Spark executors: " + e.getMessage()
                     + "; check that " + System.getProperty("java.io.tmpdir") + " is writable", e);
         }
+    }
+
+    /** Writes a jar of these entries (name + suffix to bytes) unless it exists: a temporary file, then a rename. */
+    private static void writeJar(Path out, java.util.Map<String, byte[]> entries, String suffix) throws IOException {
+        if (Files.exists(out)) {
+            return;
+        }
+        Files.createDirectories(out.getParent());
+        Path tmp = Files.createTempFile(out.getParent(), "part", ".jar");
+        try (OutputStream o = Files.newOutputStream(tmp); JarOutputStream jar = new JarOutputStream(o)) {
+            for (java.util.Map.Entry<String, byte[]> e : entries.entrySet()) {
+                jar.putNextEntry(new ZipEntry(e.getKey() + suffix));
+                jar.write(e.getValue());
+                jar.closeEntry();
+            }
+        }
+        Files.move(tmp, out, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 }

@@ -159,6 +159,12 @@ public final class Spark implements Sweep.Runner {
         checkSerializable(recipe);
         int before = TorchRuntime.threads();
         JavaSparkContext sc = context(recipe.getClass().getClassLoader());
+        if (!master.startsWith("local")) {
+            java.nio.file.Path snippets = AppJars.snippets(recipe); // a recipe written in a notebook cell
+            if (snippets != null) {
+                sc.addJar(snippets.toString());
+            }
+        }
         List<Map<String, Double>> values = new ArrayList<>();
         configurations.forEach(p -> values.add(new LinkedHashMap<>(p.values())));
         JavaRDD<Run> tasks = sc.parallelize(values, values.size()).map(new Task(sweep, recipe));
@@ -325,7 +331,11 @@ public final class Spark implements Sweep.Runner {
                 if (Thread.currentThread().isInterrupted()) {
                     throw e; // a cancelled job: let Spark see the kill
                 }
-                return Run.failed(sweep, p.label(), values, e + " on " + host());
+                String hint = e instanceof NullPointerException && recipe.getClass().getName().startsWith("REPL.")
+                        ? " (a notebook variable the recipe uses has no value on a worker: build it inside the recipe,"
+                                + " for example with perWorker(\"base\", () -> ...))"
+                        : "";
+                return Run.failed(sweep, p.label(), values, e + " on " + host() + hint);
             }
         }
 

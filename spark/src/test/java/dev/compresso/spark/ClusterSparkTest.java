@@ -31,7 +31,7 @@ import tech.tablesaw.api.Table;
  */
 @Tag("engine")
 @Tag("cluster")
-class ClusterSparkTest {
+public class ClusterSparkTest {
 
     private static LocalCluster cluster;
     private static long t0;
@@ -99,6 +99,32 @@ class ClusterSparkTest {
             assertEquals("ok", stored.stringColumn("status").get(r));
             assertEquals(1L, stored.longColumn("threads").get(r), "one PyTorch thread per task");
             assertTrue(stored.doubleColumn("top1").get(r) > 0.5, "trained on Fashion-MNIST: " + stored.print());
+        }
+    }
+
+    /** Set by the JShell cell of {@link #aRecipeWrittenInANotebookCellRunsOnTheCluster}. */
+    public static Sweep.Recipe fromCell;
+
+    @Test
+    void aRecipeWrittenInANotebookCellRunsOnTheCluster() {
+        try (jdk.jshell.JShell js = jdk.jshell.JShell.builder().executionEngine("local").build()) {
+            for (String e : System.getProperty("java.class.path").split(java.io.File.pathSeparator)) {
+                js.addToClasspath(e);
+            }
+            String cell = "dev.compresso.spark.ClusterSparkTest.fromCell = p -> dev.compresso.spark.Spark.perWorker(\"cell-base\","
+                    + " () -> dev.compresso.model.Network.create(dev.compresso.model.Zoo.mlp(784, 32, 10), 7)"
+                    + ".train(dev.compresso.data.FashionMnist.load(), dev.compresso.train.TrainOptions.epochs(1).quiet()))"
+                    + ".prune(dev.compresso.prune.Magnitude.magnitude().sparsity(p.get(\"sparsity\")));";
+            for (jdk.jshell.SnippetEvent e : js.eval(cell)) {
+                assertTrue(e.status() == jdk.jshell.Snippet.Status.VALID && e.exception() == null,
+                        "the cell failed: " + e.exception() + js.diagnostics(e.snippet()).map(d -> d.getMessage(null)).toList());
+            }
+            assertTrue(fromCell.getClass().getName().startsWith("REPL."), fromCell.getClass().getName());
+            Sweep s = Sweep.run(null, Grid.of("sparsity", 0.5, 0.9), new long[0], fromCell,
+                    Spark.spark(cluster.url()).conf("spark.executor.memory", "2g"));
+            assertEquals(0, s.failures().rowCount(), s.toString());
+            assertEquals(2, s.runs().rowCount(), s.toString());
+            assertTrue(s.runs().doubleColumn("top1").get(0) > 0.5, s.toString());
         }
     }
 }

@@ -10,6 +10,8 @@
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
 #   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts]  launch, round trips, first DSL cell, interrupt; ipykernel beside
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
+#   bench/run.sh runs [rows] [queries]     run store: recording a row, queries over 10,000 runs
+#   bench/run.sh spark local|cluster       8-configuration sweep: sequential vs local[2]; per-task overhead on a standalone cluster
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -81,5 +83,22 @@ case "$name" in
     else
       for i in $(seq "$runs"); do /usr/bin/time -f "run $i: %e s wall, %M KiB max RSS" ./compresso demo >/dev/null; done
     fi ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel or jshell" >&2; exit 2 ;;
+  runs)
+    build
+    COMPRESSO_RUNS="$here/target/runstore-bench-log.db" jvm dev.compresso.bench.RunStoreBench "${1:-10000}" "${2:-21}" ;;
+  spark)
+    build
+    # Spark's own jars and the spark module, with the --add-opens its launcher would add
+    (cd "$root" && mvn -B -q -o package -Dmaven.test.skip=true -pl spark -am >/dev/null 2>&1) || { echo "spark build failed" >&2; exit 1; }
+    opens=(-XX:+IgnoreUnrecognizedVMOptions)
+    for p in java.lang java.lang.invoke java.lang.reflect java.io java.net java.nio java.util java.util.concurrent \
+        java.util.concurrent.atomic jdk.internal.ref sun.nio.ch sun.nio.cs sun.security.action sun.util.calendar; do
+      opens+=("--add-opens=java.base/$p=ALL-UNNAMED")
+    done
+    cd "$here"
+    COMPRESSO_RUNS=off OMP_WAIT_POLICY=PASSIVE java -Xmx4g "${opens[@]}" -Djdk.reflect.useDirectMethodHandle=false \
+      -Dio.netty.tryReflectionSetAccessible=true -Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1 \
+      -cp "$CP:$root/spark/target/classes:$root/spark/target/spark-lib/*" \
+      dev.compresso.bench.SparkBench "${1:-local}" ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, runs or spark" >&2; exit 2 ;;
 esac

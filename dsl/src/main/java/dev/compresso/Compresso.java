@@ -22,6 +22,7 @@ import dev.compresso.prune.Sensitivity;
 import dev.compresso.prune.SparsityReport;
 import dev.compresso.prune.Structured;
 import dev.compresso.quantize.Quantization;
+import dev.compresso.runs.RunStore;
 import dev.compresso.share.WeightSharing;
 import dev.compresso.store.PackedModel;
 import dev.compresso.train.TrainOptions;
@@ -287,7 +288,72 @@ public final class Compresso {
         return Sweep.run(grid, seeds, recipe);
     }
 
+    /**
+     * A named sweep that survives the kernel: each finished configuration is kept in the run store,
+     * and running the same cell again (in this or a new kernel, even after {@code kill -9}) skips what
+     * finished and runs the rest. The result covers every configuration, old and new. The same name
+     * with another grid or recipe is refused; {@link #forgetSweep} sets the old runs aside.
+     *
+     * <pre>{@code
+     * var s = sweep("bits-vs-sparsity", grid("sparsity", 0.8, 0.9).and("bits", 4, 5),
+     *               p -> base.prune(magnitude().sparsity(p.get("sparsity"))).share(kmeans().bits(p.getInt("bits"))).pack());
+     * }</pre>
+     *
+     * @param name the sweep's name in the run store
+     * @param grid the configurations
+     * @param recipe what to run for each; returns an evaluated network or a packed model
+     * @return the sweep
+     */
+    public static Sweep sweep(String name, Grid grid, Sweep.Recipe recipe) {
+        return Sweep.run(name, grid, new long[0], recipe, Sweep.HERE);
+    }
+
+    /**
+     * Like {@link #sweep(String, Grid, Sweep.Recipe)}, run elsewhere: {@code sweep("bits", grid,
+     * recipe, spark())} runs the configurations as Spark tasks (module {@code compresso-spark}).
+     *
+     * @param name the sweep's name in the run store, or null for a sweep that is not kept for resuming
+     * @param grid the configurations
+     * @param recipe what to run for each
+     * @param on where to run the configurations
+     * @return the sweep
+     */
+    public static Sweep sweep(String name, Grid grid, Sweep.Recipe recipe, Sweep.Runner on) {
+        return Sweep.run(name, grid, new long[0], recipe, on);
+    }
+
+    /**
+     * Sets a named sweep's stored runs aside (renamed {@code NAME (set aside TIME)}, not deleted), so
+     * the name starts fresh with a new grid or recipe.
+     *
+     * @param name the sweep's name
+     * @return how many runs were set aside
+     */
+    public static int forgetSweep(String name) {
+        return RunStore.session().forgetSweep(name);
+    }
+
     // ---------------------------------------------------------------- results
+
+    /**
+     * Every run in the run store, from every session and notebook that used it, oldest first: the
+     * columns of the {@code runs} table (see the README's run-store section).
+     */
+    public static Table runs() {
+        return RunStore.session().runs();
+    }
+
+    /**
+     * A SQL query on the run store, as a table: {@code runs("SELECT name, top1, stored_bytes FROM
+     * runs WHERE notebook LIKE '%sweeps%'")}. The tables are {@code runs}, {@code run_params} and
+     * {@code sweeps}.
+     *
+     * @param sql the query
+     * @return its rows
+     */
+    public static Table runs(String sql) {
+        return RunStore.session().query(sql);
+    }
 
     /** The session's experiment log: one row per trained or compressed model. */
     public static ExperimentLog log() {
@@ -302,6 +368,15 @@ public final class Compresso {
     /** Accuracy against bytes for every row of a log (stored bytes where a model was packed). */
     public static XYChart tradeoff(ExperimentLog experimentLog) {
         return Charts.tradeoff(experimentLog);
+    }
+
+    /**
+     * Accuracy against bytes for the rows of a table with {@code name}, {@code top1} and {@code
+     * dense_bytes} or {@code stored_bytes} columns: {@code tradeoff(runs("SELECT * FROM runs WHERE
+     * sweep = 'bits'"))}.
+     */
+    public static XYChart tradeoff(Table runs) {
+        return Charts.tradeoff(runs);
     }
 
     /** Training loss and test accuracy per epoch for the given networks. */
@@ -359,11 +434,6 @@ public final class Compresso {
 
     /** The processor's model name as Linux's /proc/cpuinfo gives it, else the JVM's architecture name. */
     static String cpu() {
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            return lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .findFirst().orElse(System.getProperty("os.arch"));
-        } catch (IOException | UncheckedIOException e) {
-            return System.getProperty("os.arch");
-        }
+        return dev.compresso.runs.Run.cpuModel();
     }
 }

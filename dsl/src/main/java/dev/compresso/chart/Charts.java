@@ -98,16 +98,46 @@ public final class Charts {
      * @return the chart
      */
     public static XYChart tradeoff(ExperimentLog log) {
-        Table t = log.table();
+        return tradeoff(log.table());
+    }
+
+    /**
+     * The trade-off chart for the rows of a table with {@code name} and {@code top1} columns and
+     * {@code stored_bytes} or {@code dense_bytes}: the log's table, or runs from the run store. A
+     * name that comes again (the same model recorded in two sessions) is told apart by its row.
+     *
+     * @param t the rows
+     * @return the chart
+     */
+    public static XYChart tradeoff(Table t) {
+        for (String c : List.of("name", "top1")) {
+            if (!t.columnNames().contains(c)) {
+                throw new IllegalArgumentException("the table has no '" + c + "' column (it has " + t.columnNames()
+                        + "); select name, top1 and stored_bytes or dense_bytes, for example runs(\"SELECT name, top1, stored_bytes,"
+                        + " dense_bytes FROM runs\")");
+            }
+        }
+        boolean stored = t.columnNames().contains("stored_bytes");
+        boolean dense = t.columnNames().contains("dense_bytes");
+        if (!stored && !dense) {
+            throw new IllegalArgumentException("the table has neither 'stored_bytes' nor 'dense_bytes' (it has " + t.columnNames()
+                    + "); select one of them to place the runs on the size axis");
+        }
         List<Point> points = new ArrayList<>();
+        java.util.Set<String> names = new java.util.HashSet<>();
         for (int r = 0; r < t.rowCount(); r++) {
-            if (t.doubleColumn("top1").isMissing(r)) {
+            if (t.column("top1").isMissing(r)) {
                 continue;
             }
-            long bytes = t.longColumn("stored_bytes").isMissing(r)
-                    ? t.longColumn("dense_bytes").getLong(r)
-                    : t.longColumn("stored_bytes").getLong(r);
-            points.add(new Point(t.stringColumn("name").get(r), bytes, 100 * t.doubleColumn("top1").getDouble(r)));
+            boolean useStored = stored && !t.column("stored_bytes").isMissing(r);
+            if (!useStored && (!dense || t.column("dense_bytes").isMissing(r))) {
+                continue;
+            }
+            double bytes = ((Number) t.column(useStored ? "stored_bytes" : "dense_bytes").get(r)).doubleValue();
+            String name = String.valueOf(t.column("name").get(r));
+            String label = names.add(name) ? name : name + " #" + (r + 1);
+            names.add(label);
+            points.add(new Point(label, bytes, 100 * ((Number) t.column("top1").get(r)).doubleValue()));
         }
         return tradeoff(points);
     }

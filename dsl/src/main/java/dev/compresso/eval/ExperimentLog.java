@@ -1,6 +1,8 @@
 package dev.compresso.eval;
 
 import dev.compresso.model.Network;
+import dev.compresso.runs.Run;
+import dev.compresso.runs.RunStore;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -14,6 +16,10 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
  * The experiment log: one row per trained or compressed model, keyed by name. Recording a model
  * whose name is already in the log replaces that row, so re-running a notebook cell never adds a
  * duplicate. Backed by a Tablesaw {@link Table}; {@link #table()} returns a copy to slice and plot.
+ *
+ * <p>The session's log ({@link #session()}) also writes every row, as it is recorded, to the run
+ * store ({@link RunStore#session()}), which keeps them across kernels. The row is in this log before
+ * the store is written, so a store that cannot be written fails the call without losing the row.
  */
 public final class ExperimentLog {
 
@@ -21,12 +27,19 @@ public final class ExperimentLog {
     public static final List<String> COLUMNS =
             List.of("name", "chain", "top1", "loss", "params", "nonzeros", "dense_bytes", "stored_bytes", "ratio", "seconds");
 
-    private static final ExperimentLog SESSION = new ExperimentLog();
+    private static final ExperimentLog SESSION = new ExperimentLog(() -> RunStore.enabled() ? RunStore.session() : null);
 
     private final Table table;
+    private final java.util.function.Supplier<RunStore> store;
 
-    /** A new, empty log. */
+    /** A new, empty log, kept in memory only. */
     public ExperimentLog() {
+        this(() -> null);
+    }
+
+    /** A log that writes through to the store the supplier gives (none when it gives null). */
+    ExperimentLog(java.util.function.Supplier<RunStore> store) {
+        this.store = store;
         table = Table.create(
                 "experiment log",
                 StringColumn.create("name"),
@@ -68,14 +81,36 @@ public final class ExperimentLog {
      * @param network the model
      * @param storedBytes the size of its packed file in bytes, or -1 if it has none
      */
-    public synchronized void record(Network network, long storedBytes) {
-        double top1 = network.evaluation() == null ? Double.NaN : network.evaluation().top1();
-        double loss = network.evaluation() == null ? Double.NaN : network.evaluation().loss();
-        long dense = network.denseBytes();
-        int row = indexOf(network.name());
+    public void record(Network network, long storedBytes) {
+        record(network, storedBytes, null);
+    }
+
+    /**
+     * Records a packed model with its file, whose path and SHA-256 go to the run store.
+     *
+     * @param network the model
+     * @param storedBytes the size of its packed file in bytes, or -1 if it has none
+     * @param packedFile the packed file, or null
+     */
+    public void record(Network network, long storedBytes, Path packedFile) {
+        record(Run.of(network, storedBytes, packedFile));
+    }
+
+    /** Records a run: in this log first, then (for the session's log) in the run store. */
+    void record(Run run) {
+        show(run);
+        RunStore s = store.get();
+        if (s != null) {
+            s.record(run);
+        }
+    }
+
+    /** Puts a run in this log only: for runs that come from the store. */
+    synchronized void show(Run run) {
+        int row = indexOf(run.name());
         if (row < 0) {
             row = table.rowCount();
-            table.stringColumn("name").append(network.name());
+            table.stringColumn("name").append(run.name());
             table.stringColumn("chain").appendMissing();
             table.doubleColumn("top1").appendMissing();
             table.doubleColumn("loss").appendMissing();
@@ -86,20 +121,20 @@ public final class ExperimentLog {
             table.doubleColumn("ratio").appendMissing();
             table.doubleColumn("seconds").appendMissing();
         }
-        table.stringColumn("chain").set(row, network.chain());
-        table.doubleColumn("top1").set(row, top1);
-        table.doubleColumn("loss").set(row, loss);
-        table.longColumn("params").set(row, network.parameterCount());
-        table.longColumn("nonzeros").set(row, network.nonZeroCount());
-        table.longColumn("dense_bytes").set(row, dense);
-        if (storedBytes >= 0) {
-            table.longColumn("stored_bytes").set(row, storedBytes);
-            table.doubleColumn("ratio").set(row, storedBytes == 0 ? Double.NaN : (double) dense / storedBytes);
+        table.stringColumn("chain").set(row, run.chain());
+        table.doubleColumn("top1").set(row, run.top1());
+        table.doubleColumn("loss").set(row, run.loss());
+        table.longColumn("params").set(row, run.params());
+        table.longColumn("nonzeros").set(row, run.nonzeros());
+        table.longColumn("dense_bytes").set(row, run.denseBytes());
+        if (run.storedBytes() >= 0) {
+            table.longColumn("stored_bytes").set(row, run.storedBytes());
+            table.doubleColumn("ratio").set(row, run.storedBytes() == 0 ? Double.NaN : run.ratio());
         } else {
             table.longColumn("stored_bytes").setMissing(row);
             table.doubleColumn("ratio").setMissing(row);
         }
-        table.doubleColumn("seconds").set(row, network.seconds());
+        table.doubleColumn("seconds").set(row, run.seconds());
     }
 
     private int indexOf(String name) {

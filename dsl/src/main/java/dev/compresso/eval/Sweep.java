@@ -1,12 +1,19 @@
 package dev.compresso.eval;
 
 import dev.compresso.model.Network;
+import dev.compresso.runs.Run;
+import dev.compresso.runs.RunStore;
 import dev.compresso.store.PackedModel;
 import dev.compresso.train.TrainingInterruptedException;
+import java.io.Serializable;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.knowm.xchart.XYChart;
 import org.knowm.xchart.XYChartBuilder;
@@ -23,8 +30,9 @@ import tech.tablesaw.columns.numbers.NumberColumnFormatter;
 /**
  * A sweep: a compression recipe run over every configuration of a {@link Grid}, optionally for
  * several seeds, with one row per run, a per-configuration summary (mean and spread over seeds), and
- * the Pareto frontier of accuracy against bytes. Runs happen one after another; an interrupt stops
- * the sweep between (or inside) runs and keeps every finished row.
+ * the Pareto frontier of accuracy against bytes. Runs happen one after another ({@link #HERE}) or on
+ * Spark; an interrupt stops the sweep between (or inside) runs and keeps every finished row. A named
+ * sweep keeps its finished configurations in the run store and resumes from them.
  *
  * <pre>{@code
  * var s = sweep(grid("sparsity", 0.8, 0.9, 0.95).and("bits", 4, 5),
@@ -51,6 +59,53 @@ public final class Sweep {
     }
 
     /**
+     * A sweep's recipe that can be sent to another JVM (a Spark worker): a lambda assigned to this
+     * type is serializable as long as it captures only serializable values (numbers, strings, grids).
+     */
+    public interface Recipe extends Function<Grid.Params, Object>, Serializable {}
+
+    /**
+     * Where a sweep's configurations run: one after another in this JVM ({@link #HERE}), or as Spark
+     * tasks (module {@code compresso-spark}).
+     */
+    public interface Runner {
+        /**
+         * Runs the recipe for each configuration, handing every result, finished or failed, to
+         * {@code done} on the calling thread as it arrives.
+         *
+         * @param sweep the sweep's name, or null
+         * @param configurations what to run
+         * @param recipe the recipe
+         * @param done receives each result once
+         * @return false if interrupted before every configuration ran
+         */
+        boolean run(String sweep, List<Grid.Params> configurations, Function<Grid.Params, Object> recipe, Consumer<Run> done);
+    }
+
+    /** Runs configurations one after another in this JVM, stopping between runs when interrupted. */
+    public static final Runner HERE = (sweep, configurations, recipe, done) -> {
+        int i = 0;
+        for (Grid.Params p : configurations) {
+            if (Thread.interrupted()) {
+                return false;
+            }
+            i++;
+            System.out.printf(Locale.ROOT, "sweep %d/%d: %s%n", i, configurations.size(), p.label());
+            Run r;
+            try {
+                r = runOne(sweep, p, recipe);
+            } catch (TrainingInterruptedException e) {
+                return false;
+            }
+            if (!r.ok()) {
+                System.out.printf(Locale.ROOT, "sweep %d/%d: %s failed, continuing: %s%n", i, configurations.size(), p.label(), r.error());
+            }
+            done.accept(r);
+        }
+        return true;
+    };
+
+    /**
      * Runs {@code recipe} for every configuration of {@code grid}, once per seed. The recipe gets the
      * configuration (with a {@code seed} entry when seeds are given) and returns an evaluated {@link
      * Network} or a {@link PackedModel}; bytes are the packed file's size for a packed model, else
@@ -62,81 +117,150 @@ public final class Sweep {
      * @return the finished runs, all of them unless interrupted
      */
     public static Sweep run(Grid grid, long[] seeds, Function<Grid.Params, Object> recipe) {
-        List<Grid.Params> configs = grid.configurations();
+        return run(null, grid, seeds, recipe, HERE);
+    }
+
+    /**
+     * Runs a sweep, named or not, on a runner. A named sweep registers its grid, seeds and the
+     * recipe's code in the run store, skips the configurations the store has as finished (from any
+     * earlier session, even one that was killed), and refuses to continue a sweep of the same name
+     * planned differently. The result covers every configuration, old and new.
+     *
+     * @param name the sweep's name, or null for a sweep that is not resumed
+     * @param grid the configurations
+     * @param seeds seeds to repeat each configuration with; none means one run without a seed entry
+     * @param recipe what to run
+     * @param runner where to run it, {@link #HERE} or Spark
+     * @return the sweep
+     */
+    public static Sweep run(String name, Grid grid, long[] seeds, Function<Grid.Params, Object> recipe, Runner runner) {
+        List<Grid.Params> all = expand(grid, seeds);
+        Map<String, Run> done = new LinkedHashMap<>();
+        Map<String, String> failedRuns = new LinkedHashMap<>();
+        RunStore store = null;
+        if (name != null) {
+            if (name.isBlank() || name.length() > 200) {
+                throw new IllegalArgumentException("sweep name '" + name + "' must be 1 to 200 characters, for example \"bits-vs-sparsity\"");
+            }
+            store = RunStore.session();
+            String plan = grid + (seeds.length == 0 ? "" : ", seeds " + Arrays.toString(seeds));
+            store.beginSweep(name, Fingerprint.of(plan, recipe), plan);
+            Map<String, Run> old = store.finished(name);
+            for (Grid.Params p : all) {
+                Run r = old.get(p.label());
+                if (r != null) {
+                    done.put(p.label(), r);
+                    ExperimentLog.session().show(r);
+                }
+            }
+            System.out.printf(Locale.ROOT, "sweep '%s': %d of %d configurations already finished in %s; running %d%n", name,
+                    done.size(), all.size(), store.file(), all.size() - done.size());
+        }
+        List<Grid.Params> todo = new ArrayList<>();
+        for (Grid.Params p : all) {
+            if (!done.containsKey(p.label())) {
+                todo.add(p);
+            }
+        }
+        RunStore failures = store != null ? store : RunStore.enabled() ? RunStore.session() : null;
+        boolean complete = runner.run(name, todo, recipe, r -> {
+            if (done.containsKey(r.config())) {
+                return; // a result delivered twice counts once
+            }
+            if (r.ok()) {
+                done.put(r.config(), r);
+                failedRuns.remove(r.config());
+                ExperimentLog.session().record(r);
+            } else {
+                failedRuns.put(r.config(), r.error());
+                if (failures != null) {
+                    failures.record(r);
+                }
+            }
+        });
+        Table table = emptyRuns(grid.names());
+        Table failed = Table.create("failed configurations", StringColumn.create("run"), StringColumn.create("error"));
+        for (Grid.Params p : all) {
+            Run r = done.get(p.label());
+            if (r != null) {
+                for (String n : grid.names()) {
+                    table.doubleColumn(n).append(p.get(n));
+                }
+                table.stringColumn("config").append(configLabel(grid, p));
+                table.longColumn("seed").append(p.values().containsKey("seed") ? (long) p.get("seed") : 0);
+                table.stringColumn("name").append(r.name());
+                table.doubleColumn("top1").append(r.top1());
+                table.longColumn("bytes").append(r.storedBytes() >= 0 ? r.storedBytes() : r.denseBytes());
+                table.longColumn("nonzeros").append(r.nonzeros());
+                table.doubleColumn("seconds").append(r.seconds());
+            } else if (failedRuns.containsKey(p.label())) {
+                failed.stringColumn("run").append(p.label());
+                failed.stringColumn("error").append(failedRuns.get(p.label()));
+            }
+        }
+        if (!complete) {
+            System.out.printf(Locale.ROOT, "sweep interrupted after %d of %d runs; the finished rows are kept%n", table.rowCount(), all.size());
+        }
+        return new Sweep(grid, table, failed, !complete, all.size());
+    }
+
+    private static List<Grid.Params> expand(Grid grid, long[] seeds) {
         List<Grid.Params> all = new ArrayList<>();
-        for (Grid.Params p : configs) {
+        for (Grid.Params p : grid.configurations()) {
             if (seeds.length == 0) {
                 all.add(p);
             } else {
                 for (long s : seeds) {
-                    java.util.Map<String, Double> m = new java.util.LinkedHashMap<>(p.values());
+                    Map<String, Double> m = new LinkedHashMap<>(p.values());
                     m.put("seed", (double) s);
                     all.add(new Grid.Params(m));
                 }
             }
         }
-        Table table = emptyRuns(grid.names());
-        Table failed = Table.create("failed configurations", StringColumn.create("run"), StringColumn.create("error"));
-        boolean stopped = false;
-        int i = 0;
-        for (Grid.Params p : all) {
-            if (Thread.interrupted()) {
-                stopped = true;
-                break;
-            }
-            i++;
-            System.out.printf(Locale.ROOT, "sweep %d/%d: %s%n", i, all.size(), p.label());
-            long start = System.nanoTime();
-            Object out;
-            try {
-                out = recipe.apply(p);
-            } catch (TrainingInterruptedException e) {
-                stopped = true;
-                break;
-            } catch (RuntimeException e) {
-                // one configuration that cannot run (say, more centroids than weights) does not end the sweep
-                System.out.printf(Locale.ROOT, "sweep %d/%d: %s failed, continuing: %s%n", i, all.size(), p.label(), e.getMessage());
-                failed.stringColumn("run").append(p.label());
-                failed.stringColumn("error").append(String.valueOf(e.getMessage()));
-                continue;
-            }
-            double seconds = (System.nanoTime() - start) / 1e9;
-            Network net;
-            long bytes;
-            if (out instanceof PackedModel packed) {
-                net = packed.model();
-                bytes = packed.bytes();
-            } else if (out instanceof Network n) {
-                net = n;
-                bytes = n.denseBytes();
-            } else {
-                throw new IllegalArgumentException("the sweep recipe returned " + (out == null ? "null" : out.getClass().getSimpleName())
-                        + " for " + p.label() + "; return the evaluated Network or the PackedModel of the configuration");
-            }
-            if (net.evaluation() == null) {
-                throw new IllegalArgumentException("the sweep recipe returned a network that was never evaluated for " + p.label()
-                        + "; return the result of a technique applied to a trained model (they evaluate themselves)");
-            }
-            String label = p.label();
-            for (String name : grid.names()) {
-                table.doubleColumn(name).append(p.get(name));
-            }
-            table.stringColumn("config").append(configLabel(grid, p));
-            table.longColumn("seed").append(p.values().containsKey("seed") ? (long) p.get("seed") : 0);
-            table.stringColumn("name").append("sweep[" + label + "]");
-            table.doubleColumn("top1").append(net.evaluation().top1());
-            table.longColumn("bytes").append(bytes);
-            table.longColumn("nonzeros").append(net.nonZeroCount());
-            table.doubleColumn("seconds").append(seconds);
-            try (Network named = net.named("sweep[" + label + "]")) {
-                ExperimentLog.session().record(named.withEvaluation(net.evaluation(), seconds),
-                        out instanceof PackedModel ? bytes : -1);
-            }
+        return all;
+    }
+
+    /**
+     * Runs the recipe for one configuration and measures it. A recipe that throws gives a failed run
+     * with its error; an interrupt ({@link TrainingInterruptedException}) passes through. Spark tasks
+     * call this on the worker.
+     *
+     * @param sweep the sweep's name, or null
+     * @param p the configuration
+     * @param recipe the recipe
+     * @return the run, named {@code sweep[LABEL]}
+     * @throws IllegalArgumentException if the recipe returns something other than an evaluated network or packed model
+     */
+    public static Run runOne(String sweep, Grid.Params p, Function<Grid.Params, Object> recipe) {
+        long start = System.nanoTime();
+        Object out;
+        try {
+            out = recipe.apply(p);
+        } catch (TrainingInterruptedException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // one configuration that cannot run (say, more centroids than weights) does not end the sweep
+            return Run.failed(sweep, p.label(), p.values(), String.valueOf(e.getMessage()));
         }
-        if (stopped) {
-            System.out.printf(Locale.ROOT, "sweep interrupted after %d of %d runs; the finished rows are kept%n", table.rowCount(), all.size());
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Run r;
+        if (out instanceof PackedModel packed) {
+            r = Run.of(evaluated(packed.model(), p), packed.bytes(), packed.file());
+        } else if (out instanceof Network n) {
+            r = Run.of(evaluated(n, p), -1, null);
+        } else {
+            throw new IllegalArgumentException("the sweep recipe returned " + (out == null ? "null" : out.getClass().getSimpleName())
+                    + " for " + p.label() + "; return the evaluated Network or the PackedModel of the configuration");
         }
-        return new Sweep(grid, table, failed, stopped, all.size());
+        return r.inSweep(sweep, "sweep[" + p.label() + "]", p.label(), p.values(), seconds);
+    }
+
+    private static Network evaluated(Network net, Grid.Params p) {
+        if (net.evaluation() == null) {
+            throw new IllegalArgumentException("the sweep recipe returned a network that was never evaluated for " + p.label()
+                    + "; return the result of a technique applied to a trained model (they evaluate themselves)");
+        }
+        return net;
     }
 
     private static String configLabel(Grid grid, Grid.Params p) {

@@ -97,7 +97,7 @@ public final class PackedModel {
         }
         if (network.trainedOn() != null) {
             loaded = loaded.withEvaluation(loaded.evaluate(network.trainedOn()), (System.nanoTime() - start) / 1e9);
-            network.trainOptions().log().record(loaded, size);
+            network.trainOptions().log().record(loaded, size, target);
         }
         return new PackedModel(target, size, network.denseBytes(), rows, loaded);
     }

@@ -108,7 +108,7 @@ public final class Fit {
                     NDArray x = buffers.features(scope, features, batch(inputShape, m));
                     NDArray y = buffers.labels(scope, labels, m);
                     NDArray out;
-                    try (GradientCollector collector = engine.newGradientCollector()) {
+                    try (GradientCollector collector = new ThreadGradientCollector()) {
                         out = block.forward(store, new NDList(x), true).singletonOrThrow();
                         NDArray l = custom == null
                                 ? loss.evaluate(new NDList(y), new NDList(out))

@@ -63,4 +63,18 @@ class ExperimentLogTest {
         }
         assertFalse(Files.exists(blocker.resolve("log.csv")));
     }
+
+    @Test
+    void aStoreThatCannotBeWrittenFailsTheCallButTheRowStaysInTheLog(@org.junit.jupiter.api.io.TempDir Path dir) {
+        dev.compresso.runs.RunStore broken = dev.compresso.runs.RunStore.open(dir.resolve("gone.db"));
+        broken.close();
+        ExperimentLog log = new ExperimentLog(() -> broken);
+        dev.compresso.runs.Run run = new dev.compresso.runs.Run("kept", "mlp", java.util.Map.of(), 0.9, 0.3, 10, 5, 40, -1, 1.0, 42,
+                1, "17", "0.36.0", "2.7.1", "cpu", null, null, null, null, null);
+        dev.compresso.runs.RunStoreException e = assertThrows(dev.compresso.runs.RunStoreException.class, () -> log.record(run));
+        assertTrue(e.getMessage().contains("gone.db"), e.getMessage());
+        assertEquals(1, log.size());
+        assertEquals("kept", log.table().stringColumn("name").get(0));
+        assertEquals(0.9, log.table().doubleColumn("top1").get(0));
+    }
 }

@@ -19,6 +19,7 @@ final class Magics {
             "  %classpath [PATH]    show the class path, or add a jar or folder to it",
             "  %load FILE.jsh       run a script's code in this session",
             "  %maven G:A:V         resolve an artifact and its dependencies from Maven Central, add them",
+            "  %spark               add Compresso's Spark module: sweep(name, grid, recipe, spark()) or spark(\"spark://host:7077\")",
             "  %help                this text",
             "Preloaded: the DSL (import static dev.compresso.Compresso.*), java.util, java.nio.file,",
             "Tablesaw, XChart, display(x) and updateDisplay(id, x).");
@@ -109,6 +110,12 @@ final class Magics {
                         return fail(source, "MavenError", e.getMessage());
                     }
                 }
+                case "%spark" -> {
+                    Evaluator.Outcome o = SparkModule.add(evaluator, source);
+                    if (!o.ok() || rest.isBlank()) {
+                        return o;
+                    }
+                }
                 default -> {
                     return fail(source, "UnknownMagic", "magic '" + parts[0] + "' is not known; see %help");
                 }
@@ -125,7 +132,7 @@ final class Magics {
         return s < 1 ? String.format("Wall time: %.1f ms", s * 1000) : String.format("Wall time: %.2f s", s);
     }
 
-    private static Evaluator.Outcome fail(String source, String ename, String message) {
+    static Evaluator.Outcome fail(String source, String ename, String message) {
         return new Evaluator.Outcome(false, null, null,
                 new CellError(CellError.Kind.RUNTIME, ename, message, List.of(ename + ": " + message), source, 1));
     }

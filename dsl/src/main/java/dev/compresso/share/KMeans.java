@@ -74,36 +74,41 @@ public final class KMeans {
         float[] sorted = values.clone();
         Arrays.sort(sorted);
         double[] c = initial(sorted, k, init, new Random(seed));
-        int[] assign = new int[values.length];
+        // Lloyd iterations on the sorted values: every cluster is a run of them, found by binary
+        // search of the midpoints, and its mean comes from prefix sums, so an iteration costs
+        // O(k log n) instead of O(n) (resnet18's 11.7 M weights share in a fraction of the time)
+        int n = sorted.length;
+        double[] prefix = new double[n + 1];
+        for (int i = 0; i < n; i++) {
+            prefix[i + 1] = prefix[i] + sorted[i];
+        }
         int iterations = 0;
-        double[] sum = new double[k];
-        int[] count = new int[k];
+        int[] ends = new int[k];
+        int[] previous = new int[k];
+        Arrays.fill(previous, -1);
         double[] mids = new double[k - 1];
         for (; iterations < maxIterations; iterations++) {
             Arrays.sort(c);
             for (int j = 0; j < k - 1; j++) {
                 mids[j] = (c[j] + c[j + 1]) / 2;
             }
-            Arrays.fill(sum, 0);
-            Arrays.fill(count, 0);
-            boolean changed = iterations == 0;
-            for (int i = 0; i < values.length; i++) {
-                int a = nearest(mids, values[i]);
-                if (a != assign[i]) {
-                    changed = true;
-                    assign[i] = a;
-                }
-                sum[a] += values[i];
-                count[a]++;
+            for (int j = 0; j < k - 1; j++) {
+                ends[j] = firstAbove(sorted, mids[j]); // cluster j holds mids[j-1] < v <= mids[j]
             }
-            if (!changed) {
+            ends[k - 1] = n;
+            if (Arrays.equals(ends, previous)) {
                 break;
             }
-            for (int j = 0; j < k; j++) {
-                if (count[j] > 0) {
-                    c[j] = sum[j] / count[j];
+            System.arraycopy(ends, 0, previous, 0, k);
+            for (int j = 0, from = 0; j < k; from = ends[j], j++) {
+                if (ends[j] > from) {
+                    c[j] = (prefix[ends[j]] - prefix[from]) / (ends[j] - from);
                 }
             }
+        }
+        int[] assign = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            assign[i] = nearest(mids, values[i]);
         }
         float[] centroids = new float[k];
         for (int j = 0; j < k; j++) {
@@ -114,6 +119,21 @@ public final class KMeans {
             assign[i] = nearest(centroids, values[i], assign[i]);
         }
         return new Result(centroids, assign, iterations);
+    }
+
+    /** The first index of {@code sorted} whose value is greater than {@code x}. */
+    private static int firstAbove(float[] sorted, double x) {
+        int lo = 0;
+        int hi = sorted.length;
+        while (lo < hi) {
+            int m = (lo + hi) >>> 1;
+            if (sorted[m] > x) {
+                hi = m;
+            } else {
+                lo = m + 1;
+            }
+        }
+        return lo;
     }
 
     private static int nearest(double[] mids, float v) {

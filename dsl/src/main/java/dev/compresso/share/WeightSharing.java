@@ -157,11 +157,12 @@ public final class WeightSharing {
                     nonZeros++;
                 }
             }
-            if (k > nonZeros) {
-                throw new IllegalArgumentException(String.format(
-                        "a codebook of 2^%d = %d centroids is larger than the %,d non-zero weights of '%s';"
-                                + " use at most %d bits for it", b, k, nonZeros, p, 31 - Integer.numberOfLeadingZeros(Math.max(1, nonZeros))));
+            if (nonZeros == 0) {
+                continue; // pruned away entirely: nothing to share, the zeros stay
             }
+            // fewer non-zero weights than centroids (global pruning can leave a layer almost empty):
+            // each keeps its own value, which a codebook of that many entries holds exactly
+            k = Math.min(k, nonZeros);
             float[] values = new float[nonZeros];
             int[] where = new int[nonZeros];
             for (int i = 0, j = 0; i < w.length; i++) {

@@ -73,6 +73,15 @@ public final class KMeans {
         }
         float[] sorted = values.clone();
         Arrays.sort(sorted);
+        float[] distinct = distinct(sorted);
+        if (distinct.length <= k) {
+            // no more values than clusters: each distinct value is its own centroid, exactly
+            int[] assign = new int[values.length];
+            for (int i = 0; i < values.length; i++) {
+                assign[i] = Arrays.binarySearch(distinct, values[i]);
+            }
+            return new Result(distinct, assign, 0);
+        }
         double[] c = initial(sorted, k, init, new Random(seed));
         // Lloyd iterations on the sorted values: every cluster is a run of them, found by binary
         // search of the midpoints, and its mean comes from prefix sums, so an iteration costs
@@ -119,6 +128,17 @@ public final class KMeans {
             assign[i] = nearest(centroids, values[i], assign[i]);
         }
         return new Result(centroids, assign, iterations);
+    }
+
+    private static float[] distinct(float[] sorted) {
+        int n = 0;
+        float[] d = new float[sorted.length];
+        for (int i = 0; i < sorted.length; i++) {
+            if (i == 0 || Float.compare(sorted[i], sorted[i - 1]) != 0) {
+                d[n++] = sorted[i];
+            }
+        }
+        return Arrays.copyOf(d, n);
     }
 
     /** The first index of {@code sorted} whose value is greater than {@code x}. */

@@ -181,7 +181,7 @@ public final class WeightSharing {
             }
             shared.put(p, out);
             assignments.put(p, assign);
-            clusters.put(p, k);
+            clusters.put(p, r.centroids().length);
         }
         String newName = name != null ? name : network.name() + "-shared";
         CodebookConstraint codebook = new CodebookConstraint(assignments, clusters);

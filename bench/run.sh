@@ -10,10 +10,13 @@
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
 #   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts]  launch, round trips, first DSL cell, interrupt; ipykernel beside
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
+#   bench/run.sh resnet20 [batches] [epochs] [threads...]  resnet(20) epoch time vs the same net in python3-torch
+#   bench/run.sh onnx-coverage [threads] [models]  every torchvision model in $TV_ONNX: import, params, diff vs ONNX Runtime
+#   bench/run.sh resnet18 [runs]           import, prune+share+pack, load (0.27M/2.2M/11.7M params); export; ORT vs DJL latency
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|resnet20|onnx-coverage|resnet18 [args]}"
 shift
 
 build() {
@@ -33,8 +36,27 @@ build() {
   CP="$here/target/run-classes:$(cat "$here/target/classpath.txt")"
 }
 
+# torchvision models exported at opset 13 (tools/onnx/export_torchvision.py); exported here if missing.
+TV_ONNX="${TV_ONNX:-/tmp/tv-onnx}"
+tv_onnx() {  # tv_onnx [model,model,...]: exports the named models (all when none) that $TV_ONNX lacks
+  local missing=()
+  if [[ -n "${1:-}" ]]; then
+    IFS=, read -ra want <<<"$1"
+    for m in "${want[@]}"; do [[ -f "$TV_ONNX/$m.onnx" ]] || missing+=("$m"); done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+  elif compgen -G "$TV_ONNX/*.onnx" >/dev/null; then
+    return 0
+  fi
+  local models=()
+  [[ ${#missing[@]} -gt 0 ]] && models=(--models "$(IFS=,; echo "${missing[*]}")")
+  echo "exporting torchvision models to $TV_ONNX (all 72: ~15 min on 2 cores; resnet18+mnasnet0_5: ~1 min)" >&2
+  local t0=$SECONDS
+  OMP_NUM_THREADS=1 /usr/bin/python3 "$root/tools/onnx/export_torchvision.py" "$TV_ONNX" --opset 13 --patch-aten-zero --resume "${models[@]}" >&2
+  echo "export took $((SECONDS - t0)) s" >&2
+}
+
 jvm() {
-  java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir="$here" -cp "$CP" "$@"
+  java -Xmx${BENCH_XMX:-2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir="$here" -cp "$CP" "$@"
 }
 
 case "$name" in
@@ -81,5 +103,21 @@ case "$name" in
     else
       for i in $(seq "$runs"); do /usr/bin/time -f "run $i: %e s wall, %M KiB max RSS" ./compresso demo >/dev/null; done
     fi ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel or jshell" >&2; exit 2 ;;
+  resnet20)
+    build
+    batches="${1:-100}"; epochs="${2:-4}"; shift $(( $# > 2 ? 2 : $# ))
+    for t in "${@:-1 2}"; do
+      for n in $t; do
+        COMPRESSO_THREADS="$n" OMP_NUM_THREADS="$n" jvm dev.compresso.bench.ResNet20VsPyTorch "$batches" "$epochs" "$n" /usr/bin/python3
+      done
+    done ;;
+  onnx-coverage)
+    tv_onnx
+    build
+    COMPRESSO_THREADS="${1:-2}" BENCH_XMX="${BENCH_XMX:-8g}" jvm dev.compresso.bench.OnnxCoverage "$TV_ONNX" "${1:-2}" "${2:-}" ;;
+  resnet18)
+    tv_onnx resnet18,mnasnet0_5
+    build
+    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" BENCH_XMX="${BENCH_XMX:-4g}" jvm dev.compresso.bench.ResNet18Bench "$TV_ONNX" "${1:-5}" ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, resnet20, onnx-coverage or resnet18" >&2; exit 2 ;;
 esac

@@ -1,0 +1,109 @@
+#!/usr/bin/python3
+"""resnet(20) on Fashion-MNIST in PyTorch: the reference side of `bench/run.sh resnet20`.
+
+The same network as Compresso's Zoo.resnet(20): a bias-free 3x3 conv with 16 filters + BatchNorm +
+ReLU, three stages of three basic blocks (16/32/64 channels, the first block of stages 2 and 3 with
+stride 2), each block conv3x3-BN-ReLU-conv3x3-BN plus a shortcut (a bias-free 1x1 conv + BN where
+the shape changes), add, ReLU; global average pooling and a 10-way Linear layer (272,186
+trainable parameters). The loop mirrors Compresso's Fit: shuffle each epoch, batch 128, Adam lr
+1e-3, softmax cross-entropy, the running loss and accuracy read back to the host every batch.
+
+--batches N makes an "epoch" the first N*batch training images (N batches), so that several
+epochs fit in a benchmark; 0 means the full 60,000. Prints one JSON object per line, as
+pytorch_lenet300100.py does. Run with Debian's interpreter: /usr/bin/python3.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn as nn
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from pytorch_lenet300100 import load  # noqa: E402
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.down = None
+        if stride != 1 or cin != cout:
+            self.down = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, 0, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + (x if self.down is None else self.down(x)))
+
+
+def resnet(depth=20):
+    n = (depth - 2) // 6
+    layers = [nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    cin = 16
+    for s, width in enumerate((16, 32, 64)):
+        for b in range(n):
+            layers.append(Block(cin, width, 2 if s > 0 and b == 0 else 1))
+            cin = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batches", type=int, default=0, help="batches per epoch (0: the full training set)")
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=42)
+    a = p.parse_args()
+
+    torch.set_num_threads(a.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    torch.manual_seed(a.seed)
+    x, y = load(a.data, "train")
+    x = x.reshape(-1, 1, 28, 28)
+    if a.batches:
+        x, y = x[:a.batches * a.batch].contiguous(), y[:a.batches * a.batch].contiguous()
+    n = len(x)
+    model = resnet(20)
+    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    loss_fn = nn.CrossEntropyLoss()
+    params = sum(t.numel() for t in model.parameters())
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "params": params, "samples": n}),
+          flush=True)
+    for epoch in range(1, a.epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        perm = torch.randperm(n)
+        loss_sum = 0.0
+        correct = 0
+        for start in range(0, n, a.batch):
+            idx = perm[start:start + a.batch]
+            xb, yb = x[idx], y[idx]
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (out.argmax(1) == yb).sum().item()
+        secs = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        print(json.dumps({"epoch": epoch, "seconds": secs, "cpu_seconds": cpu, "train_loss": loss_sum / n,
+                          "train_top1": correct / n}), flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

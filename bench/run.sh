@@ -55,6 +55,24 @@ tv_onnx() {  # tv_onnx [model,model,...]: exports the named models (all when non
   echo "export took $((SECONDS - t0)) s" >&2
 }
 
+blas_report() {  # which BLAS each side of a DJL-vs-python3-torch comparison uses
+  local djl_dir; djl_dir="$(ls -d "$HOME"/.djl.ai/pytorch/*/ 2>/dev/null | head -1)"
+  echo "== DJL side: libtorch extracted at ${djl_dir:-<not extracted yet>}"
+  if [[ -n "$djl_dir" ]]; then
+    echo "   shared libraries libtorch_cpu.so needs (no BLAS among them: oneMKL/oneDNN are linked in statically):"
+    ldd "$djl_dir/libtorch_cpu.so" | awk '{print "     " $1}' | tr '\n' ' '; echo
+    echo "   $(grep -a -o -m1 'Intel(R) oneAPI Math Kernel Library Version [0-9.]*' "$djl_dir/libtorch_cpu.so" || echo 'no MKL version string found')"
+  fi
+  echo "== PyTorch side: /usr/bin/python3, Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null)"
+  OMP_NUM_THREADS=1 /usr/bin/python3 -c 'import torch; print(torch.__config__.show())' | grep -E 'BLAS_INFO|MKL|CPU capability|OpenMP' | sed 's/^/   /; s/, CXX_COMPILER.*BLAS_INFO/ ... BLAS_INFO/; s/, BUILD_TYPE=[^,]*//; s/CXX_FLAGS.*//'
+  local lib; lib="$(/usr/bin/python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))')"
+  echo "   ldd $lib: $(ldd "$lib" | grep -Ei 'blas|lapack' | awk '{print $1 " -> " $3}' | tr '\n' ' ')"
+  echo "   libblas.so.3 resolves to $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+  echo "   libopenblas0-pthread: $(dpkg-query -W -f='${Status} ${Version}' libopenblas0-pthread 2>/dev/null || echo 'NOT installed: apt-get install libopenblas0-pthread before comparing')"
+  echo "   OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>}"
+  echo "== CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), nproc $(nproc); $(date -u '+%F %T UTC'); load:$(uptime | sed 's/.*load average://')"
+}
+
 jvm() {
   java -Xmx${BENCH_XMX:-2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir="$here" -cp "$CP" "$@"
 }
@@ -105,6 +123,7 @@ case "$name" in
     fi ;;
   resnet20)
     build
+    blas_report
     batches="${1:-100}"; epochs="${2:-4}"; shift $(( $# > 2 ? 2 : $# ))
     for t in "${@:-1 2}"; do
       for n in $t; do

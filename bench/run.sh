@@ -61,7 +61,7 @@ blas_report() {  # which BLAS each side of a DJL-vs-python3-torch comparison use
   if [[ -n "$djl_dir" ]]; then
     echo "   shared libraries libtorch_cpu.so needs (no BLAS among them: oneMKL/oneDNN are linked in statically):"
     ldd "$djl_dir/libtorch_cpu.so" | awk '{print "     " $1}' | tr '\n' ' '; echo
-    echo "   $(grep -a -o -m1 'Intel(R) oneAPI Math Kernel Library Version [0-9.]*' "$djl_dir/libtorch_cpu.so" || echo 'no MKL version string found')"
+    grep -a -q 'Intel(R) oneAPI Math Kernel Library' "$djl_dir/libtorch_cpu.so" && echo '   libtorch_cpu.so contains Intel(R) oneAPI Math Kernel Library (oneMKL, static) and oneDNN'
   fi
   echo "== PyTorch side: /usr/bin/python3, Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null)"
   OMP_NUM_THREADS=1 /usr/bin/python3 -c 'import torch; print(torch.__config__.show())' | grep -E 'BLAS_INFO|MKL|CPU capability|OpenMP' | sed 's/^/   /; s/, CXX_COMPILER.*BLAS_INFO/ ... BLAS_INFO/; s/, BUILD_TYPE=[^,]*//; s/CXX_FLAGS.*//'

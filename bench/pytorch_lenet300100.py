@@ -39,6 +39,35 @@ def load(folder, split):
     return x, y
 
 
+def train_epochs(model, x, y, epochs, batch, lr):
+    """Fit's loop: Adam, softmax cross-entropy, reshuffled every epoch, loss and accuracy read back
+    every batch; prints one JSON line per epoch with its wall and process CPU seconds."""
+    n = len(x)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    for epoch in range(1, epochs + 1):
+        model.train()
+        t0 = time.perf_counter()
+        c0 = time.process_time()
+        perm = torch.randperm(n)
+        loss_sum = 0.0
+        correct = 0
+        for start in range(0, n, batch):
+            idx = perm[start:start + batch]
+            xb, yb = x[idx], y[idx]
+            out = model(xb)
+            loss = loss_fn(out, yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            loss_sum += loss.item() * len(idx)
+            correct += (out.argmax(1) == yb).sum().item()
+        secs = time.perf_counter() - t0
+        cpu = time.process_time() - c0
+        print(json.dumps({"epoch": epoch, "seconds": secs, "cpu_seconds": cpu, "train_loss": loss_sum / n,
+                          "train_top1": correct / n}), flush=True)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
@@ -59,30 +88,8 @@ def main():
     x, y = load(a.data, "train")
     n = len(x)
     model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    loss_fn = nn.CrossEntropyLoss()
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for epoch in range(1, a.epochs + 1):
-        model.train()
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        perm = torch.randperm(n)
-        loss_sum = 0.0
-        correct = 0
-        for start in range(0, n, a.batch):
-            idx = perm[start:start + a.batch]
-            xb, yb = x[idx], y[idx]
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        secs = time.perf_counter() - t0
-        cpu = time.process_time() - c0
-        print(json.dumps({"epoch": epoch, "seconds": secs, "cpu_seconds": cpu, "train_loss": loss_sum / n,
-                          "train_top1": correct / n}), flush=True)
+    train_epochs(model, x, y, a.epochs, a.batch, a.lr)
     if a.test:
         xt, yt = load(a.data, "t10k")
         model.eval()

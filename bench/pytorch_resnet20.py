@@ -16,13 +16,12 @@ import argparse
 import json
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_lenet300100 import load  # noqa: E402
+from pytorch_lenet300100 import load, train_epochs  # noqa: E402
 
 
 class Block(nn.Module):
@@ -77,32 +76,10 @@ def main():
         x, y = x[:a.batches * a.batch].contiguous(), y[:a.batches * a.batch].contiguous()
     n = len(x)
     model = resnet(20)
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    loss_fn = nn.CrossEntropyLoss()
     params = sum(t.numel() for t in model.parameters())
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "params": params, "samples": n}),
           flush=True)
-    for epoch in range(1, a.epochs + 1):
-        model.train()
-        t0 = time.perf_counter()
-        c0 = time.process_time()
-        perm = torch.randperm(n)
-        loss_sum = 0.0
-        correct = 0
-        for start in range(0, n, a.batch):
-            idx = perm[start:start + a.batch]
-            xb, yb = x[idx], y[idx]
-            out = model(xb)
-            loss = loss_fn(out, yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * len(idx)
-            correct += (out.argmax(1) == yb).sum().item()
-        secs = time.perf_counter() - t0
-        cpu = time.process_time() - c0
-        print(json.dumps({"epoch": epoch, "seconds": secs, "cpu_seconds": cpu, "train_loss": loss_sum / n,
-                          "train_top1": correct / n}), flush=True)
+    train_epochs(model, x, y, a.epochs, a.batch, a.lr)
 
 
 if __name__ == "__main__":

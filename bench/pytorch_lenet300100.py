@@ -39,6 +39,29 @@ def load(folder, split):
     return x, y
 
 
+def arguments():
+    """The options both PyTorch sides take: data folder, epochs, batch, lr, threads, seed."""
+    p = argparse.ArgumentParser()
+    p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
+    p.add_argument("--epochs", type=int, default=3)
+    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--seed", type=int, default=42)
+    return p
+
+
+def setup(a):
+    """Threads (intra-op as asked, inter-op 1) and seed; returns the training set (x flat, y)."""
+    torch.set_num_threads(a.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass
+    torch.manual_seed(a.seed)
+    return load(a.data, "train")
+
+
 def train_epochs(model, x, y, epochs, batch, lr):
     """Fit's loop: Adam, softmax cross-entropy, reshuffled every epoch, loss and accuracy read back
     every batch; prints one JSON line per epoch with its wall and process CPU seconds."""
@@ -69,24 +92,10 @@ def train_epochs(model, x, y, epochs, batch, lr):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=42)
+    p = arguments()
     p.add_argument("--test", action="store_true", help="evaluate test top-1 after the last epoch")
     a = p.parse_args()
-
-    torch.set_num_threads(a.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    torch.manual_seed(a.seed)
-    x, y = load(a.data, "train")
-    n = len(x)
+    x, y = setup(a)
     model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
     print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
     train_epochs(model, x, y, a.epochs, a.batch, a.lr)

@@ -12,7 +12,6 @@ trainable parameters). The loop mirrors Compresso's Fit: shuffle each epoch, bat
 epochs fit in a benchmark; 0 means the full 60,000. Prints one JSON object per line, as
 pytorch_lenet300100.py does. Run with Debian's interpreter: /usr/bin/python3.
 """
-import argparse
 import json
 import os
 import sys
@@ -21,7 +20,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from pytorch_lenet300100 import load, train_epochs  # noqa: E402
+from pytorch_lenet300100 import arguments, setup, train_epochs  # noqa: E402
 
 
 class Block(nn.Module):
@@ -54,23 +53,10 @@ def resnet(depth=20):
 
 
 def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
-    p.add_argument("--epochs", type=int, default=3)
+    p = arguments()
     p.add_argument("--batches", type=int, default=0, help="batches per epoch (0: the full training set)")
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--seed", type=int, default=42)
     a = p.parse_args()
-
-    torch.set_num_threads(a.threads)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass
-    torch.manual_seed(a.seed)
-    x, y = load(a.data, "train")
+    x, y = setup(a)
     x = x.reshape(-1, 1, 28, 28)
     if a.batches:
         x, y = x[:a.batches * a.batch].contiguous(), y[:a.batches * a.batch].contiguous()

@@ -8,14 +8,20 @@ import dev.compresso.model.TorchRuntime;
 import dev.compresso.model.Zoo;
 import dev.compresso.onnx.OnnxFile;
 import dev.compresso.onnx.OnnxRuntimeSession;
+import dev.compresso.prune.Selector;
+import dev.compresso.share.WeightSharing;
 import dev.compresso.store.PackedModel;
 import dev.compresso.train.Fit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * torchvision resnet18 from ONNX: import time; after 80 % global magnitude pruning, 5-bit k-means
@@ -99,9 +105,10 @@ public final class ResNet18Bench {
             List<Double> pack = new ArrayList<>();
             List<Double> both = new ArrayList<>();
             PackedModel last = null;
+            WeightSharing sharing = fewerBitsWhereNeeded(pruned, 5);
             for (int r = 0; r <= runs; r++) {
                 long t0 = System.nanoTime();
-                try (Network shared = pruned.share(kmeans().bits(5))) {
+                try (Network shared = pruned.share(sharing)) {
                     long t1 = System.nanoTime();
                     last = shared.pack(file);
                     long t2 = System.nanoTime();
@@ -122,6 +129,45 @@ public final class ResNet18Bench {
                     Stats.median(load), min(load), max(load), 1e6 * Stats.median(both) / p, 1e6 * Stats.median(load) / p,
                     last.bytes(), last.ratio());
         }
+    }
+
+    private static final Pattern TOO_FEW = Pattern.compile("non-zero weights of '([^']+)'; use at most (\\d+) bits");
+
+    /**
+     * 5-bit sharing refuses a tensor that pruning left with fewer than 32 non-zero weights; such
+     * tensors get the bits the error suggests, or are left unshared when fewer than 2 weights remain
+     * (found by untimed tries, and printed).
+     */
+    private static WeightSharing fewerBitsWhereNeeded(Network pruned, int bits) {
+        Map<String, Integer> fewer = new LinkedHashMap<>();
+        List<String> unshared = new ArrayList<>();
+        for (int tries = 0; tries < 1000; tries++) {
+            WeightSharing sharing = kmeans().bits(bits);
+            if (!unshared.isEmpty()) {
+                sharing = sharing.select(Selector.weights().except(unshared.toArray(String[]::new)));
+            }
+            for (var e : fewer.entrySet()) {
+                sharing = sharing.bits(e.getKey(), e.getValue());
+            }
+            try {
+                pruned.share(sharing).close();
+                return sharing;
+            } catch (IllegalArgumentException e) {
+                Matcher m = TOO_FEW.matcher(String.valueOf(e.getMessage()));
+                if (!m.find()) {
+                    throw e;
+                }
+                int b = Integer.parseInt(m.group(2));
+                System.out.printf(Locale.ROOT, "  (%s: '%s' keeps too few weights for %d bits; %s)%n", pruned.name(), m.group(1),
+                        bits, b >= 1 ? "sharing it with " + b + " bits" : "not sharing it");
+                if (b >= 1) {
+                    fewer.put(m.group(1), b);
+                } else {
+                    unshared.add(m.group(1).replaceFirst("_weight$", ""));
+                }
+            }
+        }
+        throw new IllegalStateException("no sharing found for " + pruned.name());
     }
 
     /** Seconds of {@code runs} calls after one untimed warm-up call. */

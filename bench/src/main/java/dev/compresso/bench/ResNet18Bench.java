@@ -57,7 +57,7 @@ public final class ResNet18Bench {
         System.out.println("import resnet18.onnx: " + Stats.summary(imports, "%.3f s"));
 
         // 2. prune 80 % global + share 5 bits (k-means) + pack, and load, at three sizes
-        System.out.println("\n| model | params | share (k-means) s | pack s | share + pack s | load s | share+pack µs/param | load µs/param | bytes | ratio |");
+        System.out.println("\n| model | params | share (k-means) s, process CPU s | pack s, process CPU s | share + pack s | load s | share+pack µs/param | load µs/param | bytes | ratio |");
         System.out.println("|---|---|---|---|---|---|---|---|---|---|");
         packRow("resnet(20)", () -> Network.create(Zoo.resnet(20), 1), runs, out);
         packRow("mnasnet0_5", () -> OnnxFile.read(folder.resolve("mnasnet0_5.onnx")), runs, out);
@@ -104,15 +104,22 @@ public final class ResNet18Bench {
             List<Double> share = new ArrayList<>();
             List<Double> pack = new ArrayList<>();
             List<Double> both = new ArrayList<>();
+            List<Double> shareCpu = new ArrayList<>();
+            List<Double> packCpu = new ArrayList<>();
             PackedModel last = null;
             WeightSharing sharing = fewerBitsWhereNeeded(pruned, 5);
             for (int r = 0; r <= runs; r++) {
+                double c0 = PyTorchSide.cpuSeconds();
                 long t0 = System.nanoTime();
                 try (Network shared = pruned.share(sharing)) {
                     long t1 = System.nanoTime();
+                    double c1 = PyTorchSide.cpuSeconds();
                     last = shared.pack(file);
                     long t2 = System.nanoTime();
+                    double c2 = PyTorchSide.cpuSeconds();
                     if (r > 0) {
+                        shareCpu.add(c1 - c0);
+                        packCpu.add(c2 - c1);
                         share.add((t1 - t0) / 1e9);
                         pack.add((t2 - t1) / 1e9);
                         both.add((t2 - t0) / 1e9);
@@ -124,8 +131,8 @@ public final class ResNet18Bench {
                 return null;
             });
             double p = net.parameterCount();
-            System.out.printf(Locale.ROOT, "| %s | %,d | %.3f | %.3f | %.3f (%.3f–%.3f) | %.3f (%.3f–%.3f) | %.3f | %.3f | %,d | %.1f× |%n",
-                    name, net.parameterCount(), Stats.median(share), Stats.median(pack), Stats.median(both), min(both), max(both),
+            System.out.printf(Locale.ROOT, "| %s | %,d | %.3f (CPU %.3f) | %.3f (CPU %.3f) | %.3f (%.3f–%.3f) | %.3f (%.3f–%.3f) | %.3f | %.3f | %,d | %.1f× |%n",
+                    name, net.parameterCount(), Stats.median(share), Stats.median(shareCpu), Stats.median(pack), Stats.median(packCpu), Stats.median(both), min(both), max(both),
                     Stats.median(load), min(load), max(load), 1e6 * Stats.median(both) / p, 1e6 * Stats.median(load) / p,
                     last.bytes(), last.ratio());
         }

@@ -39,7 +39,8 @@ def load(folder, split):
     return x, y
 
 
-def main():
+def arguments():
+    """The options both PyTorch sides take: data folder, epochs, batch, lr, threads, seed."""
     p = argparse.ArgumentParser()
     p.add_argument("--data", default=os.environ.get("COMPRESSO_DATA", "/usr/share/datasets/fashion-mnist"))
     p.add_argument("--epochs", type=int, default=3)
@@ -47,30 +48,35 @@ def main():
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--test", action="store_true", help="evaluate test top-1 after the last epoch")
-    a = p.parse_args()
+    return p
 
+
+def setup(a):
+    """Threads (intra-op as asked, inter-op 1) and seed; returns the training set (x flat, y)."""
     torch.set_num_threads(a.threads)
     try:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass
     torch.manual_seed(a.seed)
-    x, y = load(a.data, "train")
+    return load(a.data, "train")
+
+
+def train_epochs(model, x, y, epochs, batch, lr):
+    """Fit's loop: Adam, softmax cross-entropy, reshuffled every epoch, loss and accuracy read back
+    every batch; prints one JSON line per epoch with its wall and process CPU seconds."""
     n = len(x)
-    model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
-    opt = torch.optim.Adam(model.parameters(), lr=a.lr)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
     loss_fn = nn.CrossEntropyLoss()
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
-    for epoch in range(1, a.epochs + 1):
+    for epoch in range(1, epochs + 1):
         model.train()
         t0 = time.perf_counter()
         c0 = time.process_time()
         perm = torch.randperm(n)
         loss_sum = 0.0
         correct = 0
-        for start in range(0, n, a.batch):
-            idx = perm[start:start + a.batch]
+        for start in range(0, n, batch):
+            idx = perm[start:start + batch]
             xb, yb = x[idx], y[idx]
             out = model(xb)
             loss = loss_fn(out, yb)
@@ -83,6 +89,16 @@ def main():
         cpu = time.process_time() - c0
         print(json.dumps({"epoch": epoch, "seconds": secs, "cpu_seconds": cpu, "train_loss": loss_sum / n,
                           "train_top1": correct / n}), flush=True)
+
+
+def main():
+    p = arguments()
+    p.add_argument("--test", action="store_true", help="evaluate test top-1 after the last epoch")
+    a = p.parse_args()
+    x, y = setup(a)
+    model = nn.Sequential(nn.Linear(784, 300), nn.ReLU(), nn.Linear(300, 100), nn.ReLU(), nn.Linear(100, 10))
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads()}), flush=True)
+    train_epochs(model, x, y, a.epochs, a.batch, a.lr)
     if a.test:
         xt, yt = load(a.data, "t10k")
         model.eval()

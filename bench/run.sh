@@ -12,10 +12,13 @@
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
 #   bench/run.sh runs [rows] [queries]     run store: recording a row, queries over 10,000 runs
 #   bench/run.sh spark local|cluster       8-configuration sweep: sequential vs local[2]; per-task overhead on a standalone cluster
+#   bench/run.sh resnet20 [batches] [epochs] [threads...]  resnet(20) epoch time vs the same net in python3-torch
+#   bench/run.sh onnx-coverage [threads] [models]  every torchvision model in $TV_ONNX: import, params, diff vs ONNX Runtime
+#   bench/run.sh resnet18 [runs]           import, prune+share+pack, load (0.27M/2.2M/11.7M params); export; ORT vs DJL latency
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|resnet20|onnx-coverage|resnet18 [args]}"
 shift
 
 build() {
@@ -35,8 +38,45 @@ build() {
   CP="$here/target/run-classes:$(cat "$here/target/classpath.txt")"
 }
 
+# torchvision models exported at opset 13 (tools/onnx/export_torchvision.py); exported here if missing.
+TV_ONNX="${TV_ONNX:-/tmp/tv-onnx}"
+tv_onnx() {  # tv_onnx [model,model,...]: exports the named models (all when none) that $TV_ONNX lacks
+  local missing=()
+  if [[ -n "${1:-}" ]]; then
+    IFS=, read -ra want <<<"$1"
+    for m in "${want[@]}"; do [[ -f "$TV_ONNX/$m.onnx" ]] || missing+=("$m"); done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+  elif compgen -G "$TV_ONNX/*.onnx" >/dev/null; then
+    return 0
+  fi
+  local models=()
+  [[ ${#missing[@]} -gt 0 ]] && models=(--models "$(IFS=,; echo "${missing[*]}")")
+  echo "exporting torchvision models to $TV_ONNX (all 72: ~15 min on 2 cores; resnet18+mnasnet0_5: ~1 min)" >&2
+  local t0=$SECONDS
+  OMP_NUM_THREADS=1 /usr/bin/python3 "$root/tools/onnx/export_torchvision.py" "$TV_ONNX" --opset 13 --patch-aten-zero --resume "${models[@]}" >&2
+  echo "export took $((SECONDS - t0)) s" >&2
+}
+
+blas_report() {  # which BLAS each side of a DJL-vs-python3-torch comparison uses
+  local djl_dir; djl_dir="$(ls -d "$HOME"/.djl.ai/pytorch/*/ 2>/dev/null | head -1)"
+  echo "== DJL side: libtorch extracted at ${djl_dir:-<not extracted yet>}"
+  if [[ -n "$djl_dir" ]]; then
+    echo "   shared libraries libtorch_cpu.so needs (no BLAS among them: oneMKL/oneDNN are linked in statically):"
+    ldd "$djl_dir/libtorch_cpu.so" | awk '{print "     " $1}' | tr '\n' ' '; echo
+    grep -a -q 'Intel(R) oneAPI Math Kernel Library' "$djl_dir/libtorch_cpu.so" && echo '   libtorch_cpu.so contains Intel(R) oneAPI Math Kernel Library (oneMKL, static) and oneDNN'
+  fi
+  echo "== PyTorch side: /usr/bin/python3, Debian python3-torch $(dpkg-query -W -f='${Version}' python3-torch 2>/dev/null)"
+  OMP_NUM_THREADS=1 /usr/bin/python3 -c 'import torch; print(torch.__config__.show())' | grep -E 'BLAS_INFO|MKL|CPU capability|OpenMP' | sed 's/^/   /; s/, CXX_COMPILER.*BLAS_INFO/ ... BLAS_INFO/; s/, BUILD_TYPE=[^,]*//; s/CXX_FLAGS.*//'
+  local lib; lib="$(/usr/bin/python3 -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib", "libtorch_cpu.so"))')"
+  echo "   ldd $lib: $(ldd "$lib" | grep -Ei 'blas|lapack' | awk '{print $1 " -> " $3}' | tr '\n' ' ')"
+  echo "   libblas.so.3 resolves to $(readlink -f /usr/lib/x86_64-linux-gnu/libblas.so.3)"
+  echo "   libopenblas0-pthread: $(dpkg-query -W -f='${Status} ${Version}' libopenblas0-pthread 2>/dev/null || echo 'NOT installed: apt-get install libopenblas0-pthread before comparing')"
+  echo "   OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-<unset>} OPENBLAS_L2_SIZE=${OPENBLAS_L2_SIZE:-<unset>}"
+  echo "== CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), nproc $(nproc); $(date -u '+%F %T UTC'); load:$(uptime | sed 's/.*load average://')"
+}
+
 jvm() {
-  java -Xmx2g -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir="$here" -cp "$CP" "$@"
+  java -Xmx${BENCH_XMX:-2g} -Dorg.slf4j.simpleLogger.defaultLogLevel=warn -Dbench.dir="$here" -cp "$CP" "$@"
 }
 
 case "$name" in
@@ -100,5 +140,22 @@ case "$name" in
       -Dio.netty.tryReflectionSetAccessible=true -Dai.djl.offline=true -Dai.djl.pytorch.num_interop_threads=1 \
       -cp "$CP:$root/spark/target/classes:$root/spark/target/spark-lib/*" \
       dev.compresso.bench.SparkBench "${1:-local}" ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, runs or spark" >&2; exit 2 ;;
+  resnet20)
+    build
+    blas_report
+    batches="${1:-100}"; epochs="${2:-4}"; shift $(( $# > 2 ? 2 : $# ))
+    for t in "${@:-1 2}"; do
+      for n in $t; do
+        COMPRESSO_THREADS="$n" OMP_NUM_THREADS="$n" jvm dev.compresso.bench.ResNet20VsPyTorch "$batches" "$epochs" "$n" /usr/bin/python3
+      done
+    done ;;
+  onnx-coverage)
+    tv_onnx
+    build
+    COMPRESSO_THREADS="${1:-2}" BENCH_XMX="${BENCH_XMX:-8g}" jvm dev.compresso.bench.OnnxCoverage "$TV_ONNX" "${1:-2}" "${2:-}" ;;
+  resnet18)
+    tv_onnx resnet18,mnasnet0_5
+    build
+    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" BENCH_XMX="${BENCH_XMX:-4g}" jvm dev.compresso.bench.ResNet18Bench "$TV_ONNX" "${1:-5}" ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, runs, spark, resnet20, onnx-coverage or resnet18" >&2; exit 2 ;;
 esac

@@ -7,15 +7,10 @@ import dev.compresso.eval.ExperimentLog;
 import dev.compresso.model.Network;
 import dev.compresso.model.TorchRuntime;
 import dev.compresso.train.TrainingHistory;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Epoch time of LeNet-300-100 on full Fashion-MNIST (batch 128, Adam, lr 1e-3), Compresso/DJL vs
@@ -32,15 +27,6 @@ import java.util.regex.Pattern;
  * {@code COMPRESSO_THREADS=1}.
  */
 public final class EpochVsPyTorch {
-
-    private static final Pattern SECONDS = Pattern.compile("\"seconds\": ([0-9.eE+-]+)");
-    private static final Pattern CPU = Pattern.compile("\"cpu_seconds\": ([0-9.eE+-]+)");
-
-    /** CPU seconds this process has used (all threads: training, JIT, GC). */
-    private static double cpuSeconds() {
-        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime() / 1e9;
-    }
 
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 3;
@@ -117,36 +103,14 @@ public final class EpochVsPyTorch {
     }
 
     private static List<Double> runPyTorch(String python, Path script, int epochs, List<Double> cpu) throws Exception {
-        Process p = new ProcessBuilder(python, script.toString(), "--epochs", String.valueOf(epochs), "--threads", "1")
-                .redirectErrorStream(true)
-                .start();
-        List<Double> secs = new ArrayList<>();
-        StringBuilder all = new StringBuilder();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                all.append(line).append('\n');
-                Matcher m = SECONDS.matcher(line);
-                if (m.find()) {
-                    secs.add(Double.parseDouble(m.group(1)));
-                }
-                Matcher c = CPU.matcher(line);
-                if (c.find()) {
-                    cpu.add(Double.parseDouble(c.group(1)));
-                }
-            }
-        }
-        int rc = p.waitFor();
-        if (rc != 0 || secs.size() != epochs) {
-            throw new IllegalStateException("PyTorch side failed (exit " + rc + "):\n" + all);
-        }
-        return secs;
+        return PyTorchSide.run(List.of(python, script.toString(), "--epochs", String.valueOf(epochs), "--threads", "1"), epochs, cpu);
     }
 
     private static String fmt(List<Double> xs) {
-        StringBuilder sb = new StringBuilder("[");
-        for (double x : xs) {
-            sb.append(sb.length() > 1 ? ", " : "").append(String.format(Locale.ROOT, "%.3f", x));
-        }
-        return sb.append(']').toString();
+        return PyTorchSide.fmt(xs);
+    }
+
+    private static double cpuSeconds() {
+        return PyTorchSide.cpuSeconds();
     }
 }

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +49,40 @@ class EvaluatorTest {
     }
 
     @Test
+    void expressionsRunWrappedInOneCompileWithJShellsOwnResults() {
+        assertEquals(List.of("a", "b"), ev.eval("List.of(\"a\", \"b\")", "c", null).value());
+        Evaluator.Outcome voidCall = ev.eval("System.out.print(\"\");", "c", null);
+        assertTrue(voidCall.ok());
+        assertFalse(voidCall.hasValue(), "a void call has no value");
+        var names = new ArrayList<String>();
+        Evaluator.Outcome both = ev.eval("var xs = new ArrayList<Integer>();\nxs.add(3);\nxs", "c", (v, n) -> names.add(n));
+        assertEquals(List.of(3), both.value());
+        assertEquals(Arrays.asList(null, "xs"), names, "a call with a value is shown (as JShell does), a name keeps its name");
+        // a snippet that looks like an expression but is not one still gets JShell's own message and column
+        Evaluator.Outcome bad = ev.eval("int ok = 1;\nnoSuchName + 1", "cell [2]", null);
+        assertFalse(bad.ok());
+        assertTrue(bad.error().traceback().get(0).startsWith("cell [2]:2:1: error: cannot find symbol"), bad.error().traceback().toString());
+        // a checked exception from an expression: one top-level frame, on the cell's line
+        Evaluator.Outcome thrown = ev.eval("\njava.nio.file.Files.readString(java.nio.file.Path.of(\"/no/such/file\"))", "cell [3]", null);
+        assertEquals("java.nio.file.NoSuchFileException", thrown.error().ename());
+        List<String> top = thrown.error().traceback().stream().filter(l -> l.contains("<top level>")).toList();
+        assertEquals(List.of("    at <top level>(cell [3]:2)"), top, thrown.error().traceback().toString());
+        // a lambda or a method reference alone has no type: JShell's own error, not the wrapper's
+        assertEquals("CompilationError", ev.eval("() -> 1", "c", null).error().ename());
+    }
+
+    @Test
+    void warmUpStepsLeaveNoTraceInTheSession() {
+        for (int i = 0; i < 10; i++) {
+            ev.warmUp(i);
+        }
+        assertTrue(ev.eval("1 + 1", "c", null).ok());
+        List<String> live = ev.jshell().variables().filter(v -> ev.jshell().status(v).isActive())
+                .map(v -> v.name()).filter(n -> !n.startsWith(Capture.VARIABLE)).toList();
+        assertEquals(List.of(), live.stream().filter(n -> n.startsWith("$")).toList());
+    }
+
+    @Test
     void computedValuesAreShownButNotKeptAsTemporaries() {
         Evaluator.Outcome o = ev.eval("var kept = 2;\nkept * 21", "c", null);
         assertEquals(42, o.value());
@@ -56,7 +91,10 @@ class EvaluatorTest {
         List<String> live = ev.jshell().variables().filter(v -> ev.jshell().status(v).isActive())
                 .map(v -> v.name()).toList();
         assertTrue(live.contains("kept"), live.toString());
-        assertTrue(live.stream().noneMatch(n -> n.startsWith("$")), "no $N temporaries left: " + live);
+        assertTrue(live.stream().noneMatch(n -> n.startsWith("$") && !n.startsWith(Capture.VARIABLE)), "no $N temporaries left: " + live);
+        assertEquals("boolean", ev.jshell().variables().filter(v -> v.name().equals(Capture.VARIABLE))
+                .filter(v -> ev.jshell().status(v).isActive()).findFirst().orElseThrow().typeName(),
+                "the wrapper's variable keeps no value alive");
         assertTrue(ev.eval("kept + 1", "c", null).ok(), "state declared before still works");
     }
 

@@ -62,7 +62,8 @@ final class Completion {
                 t.addProperty("type", e.getValue());
                 String signature = "";
                 if (e.getValue().equals("method") && signed++ < SIGNATURES) {
-                    String call = code.substring(start, from) + e.getKey();
+                    String m = e.getKey();
+                    String call = code.substring(start, from) + (m.endsWith("()") ? m.substring(0, m.length() - 1) : m);
                     signature = sca.documentation(call, call.length(), false).stream()
                             .map(SourceCodeAnalysis.Documentation::signature).collect(Collectors.joining("\n"));
                 }
@@ -83,7 +84,7 @@ final class Completion {
         if (match.isEmpty()) {
             return "field";
         }
-        if (match.endsWith("(")) {
+        if (match.endsWith("(") || match.endsWith("()")) {
             return "method";
         }
         if (KEYWORDS.contains(match)) {

@@ -328,6 +328,11 @@ class KernelProtocolTest {
         assertEquals("method", sp.get("type").getAsString());
         assertTrue(sp.get("signature").getAsString().contains("sparsity(double"), sp.toString());
         assertEquals(c.get("cursor_start").getAsInt(), sp.get("start").getAsInt());
+        JsonObject noArgs = request(shell, "complete_request", obj("code", "lenet3", "cursor_pos", 6));
+        JsonObject lenet = noArgs.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental").get(0).getAsJsonObject();
+        assertEquals("lenet300100()", lenet.get("text").getAsString());
+        assertEquals("method", lenet.get("type").getAsString());
+        assertTrue(lenet.get("signature").getAsString().contains("lenet300100()"), lenet.toString());
         JsonObject top = request(shell, "complete_request", obj("code", "coun", "cursor_pos", 4));
         assertTrue(top.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental").toString()
                 .contains("\"text\":\"counter\",\"type\":\"variable\""), top.toString());

@@ -63,6 +63,10 @@ final class Kernel {
     private final List<JsonObject> payload = new java.util.ArrayList<>();
     /** Warm-up steps done while idle (see {@link Evaluator#warmUp}). */
     private int warmUpStep;
+    /** When the shell last received or answered a request; shell thread only. */
+    private long lastRequestNanos = System.nanoTime();
+    /** Warm-up waits for this much quiet on the shell channel, so a burst of cells never waits for it. */
+    static final long WARM_UP_IDLE_NANOS = 300_000_000L;
     /** How many throw-away compiles the kernel runs while idle after start. */
     static final int WARM_UP_STEPS = Integer.getInteger("compresso.warmup", 300);
     /** Set when a cell failed with stop_on_error: execute requests already queued are aborted. */
@@ -191,7 +195,8 @@ final class Kernel {
         while (running) {
             List<byte[]> frames;
             try {
-                boolean warming = socket == shell && warmUpStep < WARM_UP_STEPS && evaluator.isDone();
+                boolean warming = socket == shell && warmUpStep < WARM_UP_STEPS && evaluator.isDone()
+                        && System.nanoTime() - lastRequestNanos > WARM_UP_IDLE_NANOS;
                 frames = warming ? Wire.receiveNow(socket) : Wire.receive(socket);
                 if (warming && frames == null) {
                     // idle: one throw-away compile, so javac is JIT-compiled before the user's cells
@@ -209,7 +214,13 @@ final class Kernel {
             if (msg == null) {
                 continue;
             }
+            if (socket == shell) {
+                lastRequestNanos = System.nanoTime();
+            }
             handle(socket, channel, msg);
+            if (socket == shell) {
+                lastRequestNanos = System.nanoTime();
+            }
         }
     }
 

@@ -100,6 +100,9 @@ public final class Main {
                 }
                 return KernelMain.serve(Path.of(rest.get(0)));
             }
+            case "cds-training" -> { // the launcher's, see ClassDataTraining
+                return ClassDataTraining.run();
+            }
             case "install", "uninstall" -> {
                 KernelSpec.Location where = KernelSpec.location(rest);
                 if (args[0].equals("install")) {

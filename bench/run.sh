@@ -8,12 +8,13 @@
 #   bench/run.sh pack [runs] [warmup] [fresh]  pack (k-means + Huffman + write) and load times of LeNet-300-100
 #   bench/run.sh profile [wrap|direct]     per-batch phase timings of a Fit-like loop (diagnostic)
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
-#   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts]  launch, round trips, first DSL cell, interrupt; ipykernel beside
+#   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts] [idle]  launch, round trips, first DSL cell, interrupt, RSS; ipykernel beside
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
+#   bench/run.sh repro [runs]              LeNet-300-100 training fingerprints under each CPU code-path setting, and the mode's speed cost
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|repro [args]}"
 shift
 
 build() {
@@ -71,6 +72,34 @@ case "$name" in
   jshell)
     "$root/compresso" install --prefix "$(mktemp -d)" >/dev/null   # builds the kernel if needed
     java -cp "$(ls "$root"/kernel/target/compresso-kernel-*.jar):$root/kernel/target/lib/*" "$here/JShellEval.java" ;;
+  repro)
+    # Each setting as a separate ./compresso run (the native libraries read them once, as they load).
+    # "full speed" is COMPRESSO_REPRODUCIBLE=0 with the CPU's own code paths; the others pin some.
+    runs="${1:-1}"
+    avx512_off="glibc.cpu.hwcaps=-AVX512F,-AVX512DQ,-AVX512CD,-AVX512BW,-AVX512VL"
+    settings=(
+      "full-speed|COMPRESSO_REPRODUCIBLE=0"
+      "full-speed,ATen-avx2|COMPRESSO_REPRODUCIBLE=0 ATEN_CPU_CAPABILITY=avx2"
+      "full-speed,ATen-avx512|COMPRESSO_REPRODUCIBLE=0 ATEN_CPU_CAPABILITY=avx512"
+      "full-speed,oneMKL-AVX2|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX2"
+      "full-speed,oneMKL-AVX512|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX512"
+      "full-speed,oneDNN-AVX2|COMPRESSO_REPRODUCIBLE=0 ONEDNN_MAX_CPU_ISA=AVX2"
+      "AVX2-paths-no-STRICT|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2"
+      "reproducible|"
+      "reproducible,glibc-AVX512-hidden|GLIBC_TUNABLES=$avx512_off"
+      "reproducible,threads-1|COMPRESSO_THREADS=1"
+      "reproducible,again|"
+    )
+    cd "$root"
+    ./compresso install --prefix "$(mktemp -d)" >/dev/null   # builds if needed, not timed
+    for r in $(seq "$runs"); do
+      for s in "${settings[@]}"; do
+        label="${s%%|*}"
+        # shellcheck disable=SC2086
+        line="$(env -u MKL_CBWR -u ONEDNN_MAX_CPU_ISA -u ATEN_CPU_CAPABILITY COMPRESSO_THREADS=2 ${s#*|}           ./compresso run "$here/repro.jsh" --out "$here/target/repro" 2>/dev/null | grep '^RESULT' || echo "RESULT failed")"
+        printf '%-36s %s\n' "$label" "${line#RESULT }"
+      done
+    done ;;
   demo)
     runs="${1:-3}"
     [[ -x "$root/compresso" ]] || { echo "no ./compresso launcher yet" >&2; exit 1; }
@@ -81,5 +110,5 @@ case "$name" in
     else
       for i in $(seq "$runs"); do /usr/bin/time -f "run $i: %e s wall, %M KiB max RSS" ./compresso demo >/dev/null; done
     fi ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel or jshell" >&2; exit 2 ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell or repro" >&2; exit 2 ;;
 esac

@@ -68,7 +68,7 @@ final class Kernel {
     /** Warm-up waits for this much quiet on the shell channel, so a burst of cells never waits for it. */
     static final long WARM_UP_IDLE_NANOS = 300_000_000L;
     /** How many throw-away compiles the kernel runs while idle after start. */
-    static final int WARM_UP_STEPS = Integer.getInteger("compresso.warmup", 300);
+    static final int WARM_UP_STEPS = Integer.getInteger("compresso.warmup", 100);
     /** Set when a cell failed with stop_on_error: execute requests already queued are aborted. */
     private boolean abortQueued;
     private PrintStream originalOut;

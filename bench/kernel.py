@@ -18,6 +18,9 @@ message for compresso, SIGINT for ipykernel) and the time until its execute_repl
 INTERRUPTS; for compresso again under every JDK 21+ found in /usr/lib/jvm (JDK 20 removed
 Thread.stop, so the stop works differently there).
 
+Each round-trip median comes with the kernel process's CPU time per cell (all threads, user and
+system), which a busy shared machine inflates less than wall time.
+
 Before the round trips, the kernel is left idle for IDLE seconds (default 10), as a user reading the
 notebook leaves it; both kernels get the same time, and the kernel's resident memory is read then.
 
@@ -92,6 +95,12 @@ def rss_mib(km):
     return kib / 1024
 
 
+def cpu_seconds(km):
+    """CPU time the kernel process has used (user + system, all its threads)."""
+    fields = open(f"/proc/{km.provisioner.process.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ms(xs):
     return f"{statistics.median(xs) * 1000:6.2f} ms"
 
@@ -120,7 +129,8 @@ for name in ("compresso", "python3"):
     for label, code in cells[name].items():
         for _ in range(warmup):
             run(kc, code)
-        line.append(f"{label} {ms([run(kc, code) for _ in range(rounds)])}")
+        c0 = cpu_seconds(km)
+        line.append(f"{label} {ms([run(kc, code) for _ in range(rounds)])} (CPU {1000 * (cpu_seconds(km) - c0) / rounds:.2f} ms)")
     expr = cells[name]["expr"]
     later = [run(kc, expr) for _ in range(session)]
     line.append(f"expr after {session} more cells {ms(later[-rounds:])}")

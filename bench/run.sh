@@ -67,6 +67,10 @@ case "$name" in
     prefix="$(mktemp -d "${TMPDIR:-/tmp}/compresso-bench-kernel.XXXXXX")"
     trap 'rm -rf "$prefix"' EXIT
     "$root/compresso" install --prefix "$prefix" >/dev/null
+    # the class-data archive of each JDK 21+ the script also measures, written now rather than in a timed launch
+    for jdk in /usr/lib/jvm/*; do
+      [[ -x "$jdk/bin/java" && ! -L "$jdk" ]] && JAVA_HOME="$jdk" "$root/compresso" help >/dev/null 2>&1
+    done
     # PYDEVD_...: ipykernel's debugger warns about frozen modules on every start otherwise
     PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PATH="$prefix/share/jupyter" /usr/bin/python3 -Xfrozen_modules=off "$here/kernel.py" "$@" ;;
   jshell)

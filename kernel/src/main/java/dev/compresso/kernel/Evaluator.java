@@ -234,6 +234,12 @@ public final class Evaluator implements AutoCloseable {
                         .filter(e -> e != null).findFirst().orElse(null);
                 CapturingExecutionControl.Invocation inv = provider.control() == null ? null : provider.control().last();
                 if (interruptRequested || (inv != null && inv.thrown instanceof ThreadDeath)) {
+                    if (inv != null && inv.thrown instanceof dev.compresso.train.TrainingInterruptedException stopped) {
+                        // training ended cleanly between batches: say where, as the DSL does
+                        return new Outcome(false, null, null, new CellError(CellError.Kind.INTERRUPTED, "Interrupted",
+                                stopped.getMessage(), List.of("Interrupted (" + source + ":" + firstLine + "): " + stopped.getMessage()),
+                                source, firstLine));
+                    }
                     return new Outcome(false, null, null, interrupted(source, firstLine));
                 }
                 if (ex != null) {

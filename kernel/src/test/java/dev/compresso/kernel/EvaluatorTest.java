@@ -207,6 +207,26 @@ class EvaluatorTest {
     }
 
     @Test
+    void interruptedTrainingStopsCleanlyBetweenBatches() throws Exception {
+        Thread t = new Thread(() -> {
+            try {
+                Thread.sleep(1500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            ev.interrupt();
+        });
+        t.start();
+        Evaluator.Outcome o = ev.eval("var blobsData = blobs(20000, 100, 32, 4);\nvar trained = mlp(32, 256, 4).train(blobsData, epochs(500));",
+                "c", null);
+        t.join();
+        // a runaway loop is stopped after 5 ms; the DSL is given time to end its batch and say where it stopped
+        assertEquals(CellError.Kind.INTERRUPTED, o.error().kind());
+        assertTrue(o.error().evalue().contains("was interrupted at"), "the DSL's own clean stop, not a thread stop: "
+                + o.error().traceback());
+    }
+
+    @Test
     void interruptEndsASleepingCellCleanly() throws Exception {
         Thread t = new Thread(() -> {
             try {

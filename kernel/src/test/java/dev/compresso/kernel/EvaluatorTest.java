@@ -206,17 +206,23 @@ class EvaluatorTest {
         assertEquals(2, ev.eval("1 + 1", "c", null).value(), "usable after the interrupt");
     }
 
-    @Test
-    void interruptedTrainingStopsCleanlyBetweenBatches() throws Exception {
+    /** A started thread that interrupts the evaluator after {@code millis}. */
+    Thread interruptAfter(long millis) {
         Thread t = new Thread(() -> {
             try {
-                Thread.sleep(1500);
+                Thread.sleep(millis);
             } catch (InterruptedException e) {
                 return;
             }
             ev.interrupt();
         });
         t.start();
+        return t;
+    }
+
+    @Test
+    void interruptedTrainingStopsCleanlyBetweenBatches() throws Exception {
+        Thread t = interruptAfter(1500);
         Evaluator.Outcome o = ev.eval("var blobsData = blobs(20000, 100, 32, 4);\nvar trained = mlp(32, 256, 4).train(blobsData, epochs(500));",
                 "c", null);
         t.join();
@@ -228,15 +234,7 @@ class EvaluatorTest {
 
     @Test
     void interruptEndsASleepingCellCleanly() throws Exception {
-        Thread t = new Thread(() -> {
-            try {
-                Thread.sleep(200);
-            } catch (InterruptedException e) {
-                return;
-            }
-            ev.interrupt();
-        });
-        t.start();
+        Thread t = interruptAfter(200);
         Evaluator.Outcome o = ev.eval("Thread.sleep(60_000);", "c", null);
         t.join();
         assertNotNull(o.error());

@@ -222,9 +222,23 @@ class EvaluatorTest {
 
     @Test
     void interruptedTrainingStopsCleanlyBetweenBatches() throws Exception {
-        Thread t = interruptAfter(1500);
-        Evaluator.Outcome o = ev.eval("var blobsData = blobs(20000, 100, 32, 4);\nvar trained = mlp(32, 256, 4).train(blobsData, epochs(500));",
-                "c", null);
+        assertTrue(ev.eval("var blobsData = blobs(20000, 100, 32, 4);\nmlp(32, 4).parameterCount()", "c", null).ok());
+        System.clearProperty("compresso.test.training");
+        Thread t = new Thread(() -> { // interrupt once training runs (a slow machine may take long to compile the cell)
+            try {
+                while (System.getProperty("compresso.test.training") == null) {
+                    Thread.sleep(20);
+                }
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            ev.interrupt();
+        });
+        t.start();
+        Evaluator.Outcome o = ev.eval("var trained = ((Supplier<Network>) () -> {\n"
+                + "    System.setProperty(\"compresso.test.training\", \"started\");\n"
+                + "    return mlp(32, 256, 4).train(blobsData, epochs(500));\n}).get();", "c", null);
         t.join();
         // a runaway loop is stopped after 5 ms; the DSL is given time to end its batch and say where it stopped
         assertEquals(CellError.Kind.INTERRUPTED, o.error().kind());

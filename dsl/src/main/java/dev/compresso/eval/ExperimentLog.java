@@ -179,15 +179,7 @@ public final class ExperimentLog {
         if (table.rowCount() == 0) {
             return "experiment log: empty";
         }
-        List<List<String>> rows = new java.util.ArrayList<>();
-        for (int r = 0; r < table.rowCount(); r++) {
-            List<String> row = new java.util.ArrayList<>();
-            for (String c : COLUMNS) {
-                row.add(plainCell(r, c));
-            }
-            rows.add(row);
-        }
-        return TextTable.render("experiment log", COLUMNS, rows, TextTable.WIDTH);
+        return TextTable.render(table, TextTable.WIDTH);
     }
 
     /** A cell as text, unquoted: the CSV cell without its quoting. */

@@ -8,9 +8,10 @@ import tech.tablesaw.api.Table;
 
 /**
  * Text tables that fit a terminal: columns padded and separated by {@code " | "}, headers wrapped
- * at their underscores, and, when the table is still wider than the limit, the longest values of
- * the widest columns (a long chain of techniques) replaced by a short key such as {@code [1]} and
- * written once below the table, wrapped. The HTML forms do not use this.
+ * at their underscores, and, when the table is still wider than the limit, the widest text columns
+ * narrowed: a value longer than 40 characters (a chain of techniques) is replaced by
+ * a short key such as {@code [1]} and written once below the table, wrapped; a shorter one wraps
+ * inside its cell. Numbers are never cut. The HTML forms do not use this.
  *
  * <pre>{@code
  * System.out.println(TextTable.render(log().table(), TextTable.WIDTH));
@@ -22,6 +23,8 @@ public final class TextTable {
     public static final int WIDTH = 120;
 
     private static final String SEP = " | ";
+    /** Values longer than this move below the table behind a key; shorter ones wrap in their cell. */
+    static final int KEY_ABOVE = 40;
 
     private TextTable() {}
 
@@ -67,6 +70,10 @@ public final class TextTable {
         }
         Map<String, String> keys = new LinkedHashMap<>(); // full text -> key
         boolean[] done = new boolean[n];
+        for (int c = 0; c < n; c++) { // numbers are never cut or keyed; text columns give way
+            final int col = c;
+            done[c] = cells.stream().allMatch(r -> r.get(col).isEmpty() || numeric(r.get(col)));
+        }
         while (total(w) > width) {
             int widest = -1;
             for (int c = 0; c < n; c++) {
@@ -77,13 +84,15 @@ public final class TextTable {
             }
             done[widest] = true;
             int cap = Math.max(Math.max(width - (total(w) - w[widest]), headerWidth(headers.get(widest))), 6);
+            int wrapped = headerWidth(headers.get(widest));
             for (List<String> row : cells) {
                 String v = row.get(widest);
-                if (v.length() > cap) {
+                if (v.length() > cap && v.length() > KEY_ABOVE) {
                     row.set(widest, keys.computeIfAbsent(v, k -> "[" + (keys.size() + 1) + "]"));
                 }
+                wrapped = Math.max(wrapped, Math.min(row.get(widest).length(), cap));
             }
-            w[widest] = widthOf(headers.get(widest), cells, widest);
+            w[widest] = wrapped; // shorter values longer than the cap wrap inside the cell
         }
         StringBuilder sb = new StringBuilder();
         if (title != null && !title.isBlank()) {
@@ -109,7 +118,21 @@ public final class TextTable {
             rule.add("-".repeat(w[c]));
         }
         sb.append(String.join("-+-", rule)).append('\n');
-        cells.forEach(row -> appendRow(sb, row, w));
+        for (List<String> row : cells) {
+            List<List<String>> parts = new ArrayList<>();
+            int height = 1;
+            for (int c = 0; c < n; c++) {
+                parts.add(wrapHeader(row.get(c), w[c]));
+                height = Math.max(height, parts.get(c).size());
+            }
+            for (int line = 0; line < height; line++) {
+                List<String> out = new ArrayList<>();
+                for (int c = 0; c < n; c++) {
+                    out.add(line < parts.get(c).size() ? parts.get(c).get(line) : "");
+                }
+                appendRow(sb, out, w);
+            }
+        }
         for (var e : keys.entrySet()) {
             wrap(sb, e.getValue() + " " + e.getKey(), width);
         }
@@ -141,17 +164,32 @@ public final class TextTable {
         return w;
     }
 
-    private static List<String> wrapHeader(String header, int width) {
+    /** Text in lines of at most {@code width}, broken after underscores, hyphens and spaces. */
+    private static List<String> wrapHeader(String text, int width) {
         List<String> lines = new ArrayList<>();
+        if (text.length() <= width) {
+            lines.add(text);
+            return lines;
+        }
         StringBuilder line = new StringBuilder();
-        for (String part : header.split("(?<=_)")) {
-            if (line.length() > 0 && line.length() + part.length() > width) {
-                lines.add(line.toString());
+        for (String part : text.split("(?<=[_\\- ])")) {
+            while (part.length() > width) { // no place to break: cut
+                if (line.length() > 0) {
+                    lines.add(line.toString().stripTrailing());
+                    line.setLength(0);
+                }
+                lines.add(part.substring(0, width));
+                part = part.substring(width);
+            }
+            if (line.length() > 0 && line.length() + part.stripTrailing().length() > width) {
+                lines.add(line.toString().stripTrailing());
                 line.setLength(0);
             }
             line.append(part);
         }
-        lines.add(line.toString());
+        if (line.length() > 0) {
+            lines.add(line.toString().stripTrailing());
+        }
         return lines;
     }
 
@@ -162,10 +200,13 @@ public final class TextTable {
                 line.append(SEP);
             }
             String v = row.get(c);
-            boolean numeric = !v.isEmpty() && v.chars().allMatch(ch -> Character.isDigit(ch) || ".,-+%xe".indexOf(ch) >= 0);
-            line.append(numeric ? " ".repeat(w[c] - v.length()) + v : v + " ".repeat(w[c] - v.length()));
+            line.append(numeric(v) ? " ".repeat(w[c] - v.length()) + v : v + " ".repeat(w[c] - v.length()));
         }
         sb.append(line.toString().stripTrailing()).append('\n');
+    }
+
+    private static boolean numeric(String v) {
+        return v.chars().anyMatch(Character::isDigit) && v.chars().allMatch(ch -> Character.isDigit(ch) || ".,-+%xe".indexOf(ch) >= 0);
     }
 
     /** Appends text wrapped at spaces to {@code width}, continuation lines indented by four. */

@@ -38,6 +38,23 @@ class TextTableTest {
     }
 
     @Test
+    void shortValuesWrapInTheirCellRatherThanMoveBelow() {
+        List<String> headers = new java.util.ArrayList<>(List.of("tensor"));
+        List<String> row = new java.util.ArrayList<>(List.of("header + architecture"));
+        for (int i = 0; i < 9; i++) {
+            headers.add("column_" + i);
+            row.add("1,066,440");
+        }
+        String text = TextTable.render(null, headers, List.of(row), 120);
+        for (String line : text.split("\n")) {
+            assertTrue(line.length() <= 120, line.length() + ": " + line + "\n" + text);
+        }
+        assertTrue(!text.contains("[1]"), "no key for a 21-character value:\n" + text);
+        assertTrue(text.contains("\nheader +") && text.contains("\narchitecture"), text);
+        assertTrue(text.contains("| 1,066,440"), "numbers are never cut:\n" + text);
+    }
+
+    @Test
     void wideHeadersWrapAtUnderscoresAndTablesawTablesRender() {
         Table t = Table.create("breakdown");
         t.addColumns(StringColumn.create("tensor", "02Linear_weight"));

@@ -454,8 +454,9 @@ class KernelProtocolTest {
         long cpu0 = os.getProcessCpuTime();
         Thread.sleep(2000);
         long cpuMs = (os.getProcessCpuTime() - cpu0) / 1_000_000;
-        // a loop still spinning would use about 2000 ms here; this JVM also runs the test itself
-        assertTrue(cpuMs < 500, "the idle kernel used " + cpuMs + " ms CPU in 2 s");
+        // a loop still spinning would use about 2000 ms here; this JVM also runs the test itself, and on a
+        // loaded machine its JIT may still be compiling javac from the cells before (500-760 ms seen at load 11-15)
+        assertTrue(cpuMs < 1200, "the idle kernel used " + cpuMs + " ms CPU in 2 s");
 
         List<Wire.Msg> io = new ArrayList<>();
         assertEquals("ok", execute("1 + 1", io).get("status").getAsString());

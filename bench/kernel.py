@@ -18,7 +18,13 @@ message for compresso, SIGINT for ipykernel) and the time until its execute_repl
 INTERRUPTS; for compresso again under every JDK 21+ found in /usr/lib/jvm (JDK 20 removed
 Thread.stop, so the stop works differently there).
 
-Usage: JUPYTER_PATH=... /usr/bin/python3 bench/kernel.py [LAUNCHES] [WARMUP] [ROUNDS] [SESSION] [INTERRUPTS]
+Each round-trip median comes with the kernel process's CPU time per cell (all threads, user and
+system), which a busy shared machine inflates less than wall time.
+
+Before the round trips, the kernel is left idle for IDLE seconds (default 10), as a user reading the
+notebook leaves it; both kernels get the same time, and the kernel's resident memory is read then.
+
+Usage: JUPYTER_PATH=... /usr/bin/python3 bench/kernel.py [LAUNCHES] [WARMUP] [ROUNDS] [SESSION] [INTERRUPTS] [IDLE]
 bench/run.sh kernel installs the kernelspec into a temporary prefix and runs this.
 """
 import glob
@@ -34,6 +40,7 @@ warmup = int(sys.argv[2]) if len(sys.argv) > 2 else 20
 rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 200
 session = int(sys.argv[4]) if len(sys.argv) > 4 else 1000
 interrupts = int(sys.argv[5]) if len(sys.argv) > 5 else 10
+idle = float(sys.argv[6]) if len(sys.argv) > 6 else 10
 cells = {"python3": {"comment": "# nothing", "decl": "x = 1 + 1", "expr": "1 + 1"},
          "compresso": {"comment": "// nothing", "decl": "int x = 1 + 1;", "expr": "1 + 1"}}
 spin = {"python3": "while True:\n    pass", "compresso": "while (true) { }"}
@@ -80,6 +87,20 @@ def interrupt_latency(km, kc, code):
     return elapsed
 
 
+def rss_mib(km):
+    """The kernel process's resident set (VmRSS), in MiB (the launcher execs java, so its pid is the JVM's)."""
+    pid = km.provisioner.process.pid
+    with open(f"/proc/{pid}/status") as f:
+        kib = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return kib / 1024
+
+
+def cpu_seconds(km):
+    """CPU time the kernel process has used (user + system, all its threads)."""
+    fields = open(f"/proc/{km.provisioner.process.pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ms(xs):
     return f"{statistics.median(xs) * 1000:6.2f} ms"
 
@@ -102,11 +123,14 @@ for name in ("compresso", "python3"):
             stop(km, kc)
             del km, kc
     km, kc, _ = start(name)
-    line = [f"{name:10s} launch->kernel_info_reply {statistics.median(launch):.3f} s"]
+    time.sleep(idle)  # a user reads the notebook before running the first cell; each kernel may use that time
+    line = [f"{name:10s} launch->kernel_info_reply {statistics.median(launch):.3f} s",
+            f"idle RSS after {idle:g} s {rss_mib(km):.0f} MiB"]
     for label, code in cells[name].items():
         for _ in range(warmup):
             run(kc, code)
-        line.append(f"{label} {ms([run(kc, code) for _ in range(rounds)])}")
+        c0 = cpu_seconds(km)
+        line.append(f"{label} {ms([run(kc, code) for _ in range(rounds)])} (CPU {1000 * (cpu_seconds(km) - c0) / rounds:.2f} ms)")
     expr = cells[name]["expr"]
     later = [run(kc, expr) for _ in range(session)]
     line.append(f"expr after {session} more cells {ms(later[-rounds:])}")
@@ -114,6 +138,7 @@ for name in ("compresso", "python3"):
         line.append(f"first DSL cell after start {statistics.median(first_dsl):.3f} s")
         line.append(f"first DSL cell after a plain one {statistics.median(later_dsl):.3f} s")
     line.append(f"interrupt {ms([interrupt_latency(km, kc, spin[name]) for _ in range(interrupts)])}")
+    line.append(f"RSS at the end {rss_mib(km):.0f} MiB")
     stop(km, kc)
     del km, kc
     print("   ".join(line), flush=True)

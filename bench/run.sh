@@ -8,17 +8,18 @@
 #   bench/run.sh pack [runs] [warmup] [fresh]  pack (k-means + Huffman + write) and load times of LeNet-300-100
 #   bench/run.sh profile [wrap|direct]     per-batch phase timings of a Fit-like loop (diagnostic)
 #   bench/run.sh demo [runs]               ./compresso demo end to end (needs ./compresso)
-#   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts]  launch, round trips, first DSL cell, interrupt; ipykernel beside
+#   bench/run.sh kernel [launches] [warmup] [rounds] [session] [interrupts] [idle]  launch, round trips, first DSL cell, interrupt, RSS; ipykernel beside
 #   bench/run.sh jshell                    JShell's own cost per cell in-process, keeping or dropping $N, and a profile
 #   bench/run.sh runs [rows] [queries]     run store: recording a row, queries over 10,000 runs
 #   bench/run.sh spark local|cluster       8-configuration sweep: sequential vs local[2]; per-task overhead on a standalone cluster
 #   bench/run.sh resnet20 [batches] [epochs] [threads...]  resnet(20) epoch time vs the same net in python3-torch
 #   bench/run.sh onnx-coverage [threads] [models]  every torchvision model in $TV_ONNX: import, params, diff vs ONNX Runtime
 #   bench/run.sh resnet18 [runs]           import, prune+share+pack, load (0.27M/2.2M/11.7M params); export; ORT vs DJL latency
+#   bench/run.sh repro [runs]              LeNet-300-100 training fingerprints under each CPU code-path setting, and the mode's speed cost
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|resnet20|onnx-coverage|resnet18 [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|repro|runs|spark|resnet20|onnx-coverage|resnet18 [args]}"
 shift
 
 build() {
@@ -108,11 +109,43 @@ case "$name" in
     prefix="$(mktemp -d "${TMPDIR:-/tmp}/compresso-bench-kernel.XXXXXX")"
     trap 'rm -rf "$prefix"' EXIT
     "$root/compresso" install --prefix "$prefix" >/dev/null
+    # the class-data archive of each JDK 21+ the script also measures, written now rather than in a timed launch
+    for jdk in /usr/lib/jvm/*; do
+      [[ -x "$jdk/bin/java" && ! -L "$jdk" ]] && JAVA_HOME="$jdk" "$root/compresso" help >/dev/null 2>&1
+    done
     # PYDEVD_...: ipykernel's debugger warns about frozen modules on every start otherwise
     PYDEVD_DISABLE_FILE_VALIDATION=1 JUPYTER_PATH="$prefix/share/jupyter" /usr/bin/python3 -Xfrozen_modules=off "$here/kernel.py" "$@" ;;
   jshell)
     "$root/compresso" install --prefix "$(mktemp -d)" >/dev/null   # builds the kernel if needed
     java -cp "$(ls "$root"/kernel/target/compresso-kernel-*.jar):$root/kernel/target/lib/*" "$here/JShellEval.java" ;;
+  repro)
+    # Each setting as a separate ./compresso run (the native libraries read them once, as they load).
+    # "full speed" is COMPRESSO_REPRODUCIBLE=0 with the CPU's own code paths; the others pin some.
+    runs="${1:-1}"
+    avx512_off="glibc.cpu.hwcaps=-AVX512F,-AVX512DQ,-AVX512CD,-AVX512BW,-AVX512VL"
+    settings=(
+      "full-speed|COMPRESSO_REPRODUCIBLE=0"
+      "full-speed,ATen-avx2|COMPRESSO_REPRODUCIBLE=0 ATEN_CPU_CAPABILITY=avx2"
+      "full-speed,ATen-avx512|COMPRESSO_REPRODUCIBLE=0 ATEN_CPU_CAPABILITY=avx512"
+      "full-speed,oneMKL-AVX2|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX2"
+      "full-speed,oneMKL-AVX512|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX512"
+      "full-speed,oneDNN-AVX2|COMPRESSO_REPRODUCIBLE=0 ONEDNN_MAX_CPU_ISA=AVX2"
+      "AVX2-paths-no-STRICT|COMPRESSO_REPRODUCIBLE=0 MKL_CBWR=AVX2 ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2"
+      "reproducible|"
+      "reproducible,glibc-AVX512-hidden|GLIBC_TUNABLES=$avx512_off"
+      "reproducible,threads-1|COMPRESSO_THREADS=1"
+      "reproducible,again|"
+    )
+    cd "$root"
+    ./compresso install --prefix "$(mktemp -d)" >/dev/null   # builds if needed, not timed
+    for r in $(seq "$runs"); do
+      for s in "${settings[@]}"; do
+        label="${s%%|*}"
+        # shellcheck disable=SC2086
+        line="$(env -u MKL_CBWR -u ONEDNN_MAX_CPU_ISA -u ATEN_CPU_CAPABILITY COMPRESSO_THREADS=2 ${s#*|}           ./compresso run "$here/repro.jsh" --out "$here/target/repro" 2>/dev/null | grep '^RESULT' || echo "RESULT failed")"
+        printf '%-36s %s\n' "$label" "${line#RESULT }"
+      done
+    done ;;
   demo)
     runs="${1:-3}"
     [[ -x "$root/compresso" ]] || { echo "no ./compresso launcher yet" >&2; exit 1; }
@@ -157,5 +190,5 @@ case "$name" in
     tv_onnx resnet18,mnasnet0_5
     build
     COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" BENCH_XMX="${BENCH_XMX:-4g}" jvm dev.compresso.bench.ResNet18Bench "$TV_ONNX" "${1:-5}" ;;
-  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, runs, spark, resnet20, onnx-coverage or resnet18" >&2; exit 2 ;;
+  *) echo "unknown benchmark '$name'; use epoch, memory, engine, accuracy, pruning, pack, profile, demo, kernel, jshell, repro, runs, spark, resnet20, onnx-coverage or resnet18" >&2; exit 2 ;;
 esac

@@ -33,7 +33,7 @@ if (!same) {
 System.out.printf("verified: %s loads back with identical weights and top-1 %.2f %%%n", packed.file().getFileName(), 100 * check.top1());
 
 System.out.println(log());
-System.out.println(packed.breakdown().printAll());
+System.out.println(TextTable.render(packed.breakdown(), TextTable.WIDTH));
 System.out.printf("LeNet-300-100: %,d -> %,d bytes on disk (%.1fx smaller), top-1 %.2f %% -> %.2f %% (%+.2f pt)%n",
         base.denseBytes(), packed.bytes(), packed.ratio(), 100 * base.evaluation().top1(), 100 * check.top1(),
         100 * (check.top1() - base.evaluation().top1()));

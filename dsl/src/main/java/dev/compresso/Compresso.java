@@ -423,13 +423,15 @@ public final class Compresso {
     }
 
     /**
-     * What this session runs with: JDK, DJL, PyTorch, threads and the CPU. Training reproduces bit
-     * for bit only with the same seed, threads and CPU model: the BLAS picks its kernels by processor,
+     * What this session runs with: JDK, DJL, PyTorch, the numerics mode ({@link Reproducibility}),
+     * threads and the CPU. Training reproduces bit for bit with the same seed and threads; across CPU
+     * models only in the reproducible mode, since otherwise the BLAS picks its kernels by processor
      * and a different rounding sends training down another path.
      */
     public static String versions() {
         return "JDK " + Runtime.version() + ", DJL " + TorchRuntime.djlVersion() + ", PyTorch "
-                + TorchRuntime.pytorchVersion() + ", threads " + TorchRuntime.threads() + ", CPU " + cpu();
+                + TorchRuntime.pytorchVersion() + ", mode " + Reproducibility.mode() + ", threads " + TorchRuntime.threads()
+                + ", CPU " + cpu();
     }
 
     /** The processor's model name as Linux's /proc/cpuinfo gives it, else the JVM's architecture name. */

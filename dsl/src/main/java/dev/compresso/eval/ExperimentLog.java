@@ -205,10 +205,22 @@ public final class ExperimentLog {
         return HtmlReport.writeAtomically(file, toCsv(), "the log");
     }
 
-    /** The log as a text table. */
+    /**
+     * The log as a text table at most {@value TextTable#WIDTH} columns wide: long chains appear
+     * once below it, behind a short key.
+     */
     @Override
     public synchronized String toString() {
-        return table.rowCount() == 0 ? "experiment log: empty" : table.printAll();
+        if (table.rowCount() == 0) {
+            return "experiment log: empty";
+        }
+        return TextTable.render(table, TextTable.WIDTH);
+    }
+
+    /** A cell as text, unquoted: the CSV cell without its quoting. */
+    private String plainCell(int row, String column) {
+        String cell = csvCell(row, column);
+        return cell.startsWith("\"") ? cell.substring(1, cell.length() - 1).replace("\"\"", "\"") : cell;
     }
 
     /** The log as an HTML table, for notebooks. */
@@ -221,10 +233,7 @@ public final class ExperimentLog {
         for (int r = 0; r < table.rowCount(); r++) {
             sb.append("<tr>");
             for (String c : COLUMNS) {
-                String cell = csvCell(r, c);
-                if (cell.startsWith("\"")) {
-                    cell = cell.substring(1, cell.length() - 1).replace("\"\"", "\"");
-                }
+                String cell = plainCell(r, c);
                 sb.append("<td>").append(cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")).append("</td>");
             }
             sb.append("</tr>");

@@ -284,7 +284,7 @@ public final class PackedModel {
     @Override
     public String toString() {
         return String.format(Locale.ROOT, "%s: %,d bytes, %.1fx smaller than %,d dense fp32 bytes%n%s", file, bytes, ratio(),
-                denseBytes, breakdown().printAll());
+                denseBytes, dev.compresso.eval.TextTable.render(breakdown(), dev.compresso.eval.TextTable.WIDTH));
     }
 
     /** The summary line and the breakdown as HTML. */

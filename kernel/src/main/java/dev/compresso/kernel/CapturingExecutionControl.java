@@ -26,6 +26,9 @@ final class CapturingExecutionControl extends LocalExecutionControl {
         volatile Object value;
         volatile Throwable thrown;
         volatile boolean finished;
+        /** Set by {@link Capture}: the value of a wrapped expression, which do_it$ does not return. */
+        volatile boolean captured;
+        volatile Object capturedValue;
 
         Invocation(Method doit, BooleanSupplier skip) {
             this.doit = doit;
@@ -89,6 +92,15 @@ final class CapturingExecutionControl extends LocalExecutionControl {
             throw e.getCause();
         }
         return null;
+    }
+
+    /** Keeps the value of a wrapped expression for the snippet that runs on this thread. */
+    static void capture(Object value) {
+        Invocation inv = CURRENT.get();
+        if (inv != null) {
+            inv.capturedValue = value;
+            inv.captured = true;
+        }
     }
 
     /** The snippet running now, or null. */

@@ -1,7 +1,7 @@
 package dev.compresso.kernel;
 
 /**
- * {@code display(x)} and {@code updateDisplay(id, x)}, preloaded in every notebook and script. In a
+ * {@code display(x)}, {@code updateDisplay(id, x)} and {@code clearOutput()}, preloaded in every notebook and script. In a
  * notebook they send rich output at once; in a script they print text (charts are saved).
  */
 public final class Display {
@@ -14,6 +14,22 @@ public final class Display {
          * @param update true to replace an earlier display with this id
          */
         void show(Object value, String id, boolean update);
+
+        /**
+         * Clears the cell's output so far.
+         *
+         * @param wait true to clear only when the next output comes (no flicker in a loop)
+         */
+        default void clear(boolean wait) {}
+
+        /**
+         * Shows text in the front end's pager (a page payload of the execute reply).
+         *
+         * @param text plain text
+         */
+        default void page(String text) {
+            System.out.println(text);
+        }
     }
 
     private static final InheritableThreadLocal<Sink> SINK = new InheritableThreadLocal<>();
@@ -45,6 +61,36 @@ public final class Display {
             sink.show(value, id, false);
         }
         return handle;
+    }
+
+    /** Clears the cell's output now, in a notebook; elsewhere (a script) does nothing. */
+    public static void clearOutput() {
+        clearOutput(false);
+    }
+
+    /**
+     * Clears the cell's output, in a notebook; elsewhere (a script) does nothing. In a loop that
+     * redraws a result, {@code clearOutput(true)} then {@code display(x)} replaces it without a flicker.
+     *
+     * @param wait true to clear only when the next output arrives
+     */
+    public static void clearOutput(boolean wait) {
+        Sink sink = SINK.get();
+        if (sink != null) {
+            System.out.flush();
+            System.err.flush();
+            sink.clear(wait);
+        }
+    }
+
+    /** Shows text in the pager, in a notebook; prints it in a script. */
+    static void page(String text) {
+        Sink sink = SINK.get();
+        if (sink == null) {
+            System.out.println(text);
+        } else {
+            sink.page(text);
+        }
     }
 
     /**

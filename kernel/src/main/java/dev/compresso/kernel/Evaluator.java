@@ -64,8 +64,17 @@ public final class Evaluator implements AutoCloseable {
             "import static dev.compresso.Compresso.*;",
             "import static dev.compresso.kernel.Display.*;");
 
-    /** How long an interrupt waits for the code to stop by itself before JShell stops it. */
-    static final long STOP_GRACE_MILLIS = 100;
+    /**
+     * How long an interrupt waits for user code to stop by itself before JShell stops it: long
+     * enough for a sleep or a blocking read to end on the thread interrupt, short enough that a
+     * runaway loop's reply comes as quickly as ipykernel's.
+     */
+    static final long STOP_GRACE_MILLIS = 5;
+    /**
+     * How long it waits while the DSL runs (training, sweeps, packing): those check the thread's
+     * interrupt between batches and end cleanly, keeping the work done so far.
+     */
+    static final long DSL_GRACE_MILLIS = 10_000;
 
     /** Receives the value of each bare expression statement as it is evaluated. */
     @FunctionalInterface
@@ -197,7 +206,14 @@ public final class Evaluator implements AutoCloseable {
             hasValue = false;
             value = null;
             valueName = null;
-            List<SnippetEvent> events = jshell.eval(snippetSource);
+            // An expression runs wrapped in one compile (see Capture); whatever does not compile
+            // wrapped runs as JShell would, which also gives JShell's own error messages.
+            String expression = Capture.expression(snippetSource);
+            List<SnippetEvent> events = expression == null ? null : evalWrapped(expression);
+            boolean wrapped = events != null;
+            if (!wrapped) {
+                events = jshell.eval(snippetSource);
+            }
             if (events.isEmpty()) {
                 continue;
             }
@@ -218,6 +234,12 @@ public final class Evaluator implements AutoCloseable {
                         .filter(e -> e != null).findFirst().orElse(null);
                 CapturingExecutionControl.Invocation inv = provider.control() == null ? null : provider.control().last();
                 if (interruptRequested || (inv != null && inv.thrown instanceof ThreadDeath)) {
+                    if (inv != null && inv.thrown instanceof dev.compresso.train.TrainingInterruptedException stopped) {
+                        // training ended cleanly between batches: say where, as the DSL does
+                        return new Outcome(false, null, null, new CellError(CellError.Kind.INTERRUPTED, "Interrupted",
+                                stopped.getMessage(), List.of("Interrupted (" + source + ":" + firstLine + "): " + stopped.getMessage()),
+                                source, firstLine));
+                    }
                     return new Outcome(false, null, null, interrupted(source, firstLine));
                 }
                 if (ex != null) {
@@ -231,7 +253,16 @@ public final class Evaluator implements AutoCloseable {
                             + " refers to " + missing + ", which is not declared yet; declare it before using " + decl.name());
                 }
                 String typeName = null;
-                if (snippet instanceof ExpressionSnippet es) {
+                if (wrapped) {
+                    if (inv != null && inv.finished && inv.captured) {
+                        hasValue = true;
+                        value = inv.capturedValue;
+                        valueName = Capture.name(expression);
+                        if (onValue != null) {
+                            onValue.onValue(value, valueName);
+                        }
+                    }
+                } else if (snippet instanceof ExpressionSnippet es) {
                     typeName = es.typeName();
                     valueName = es.name();
                 } else if (temporary) {
@@ -251,6 +282,25 @@ public final class Evaluator implements AutoCloseable {
             }
         }
         return new Outcome(hasValue, value, valueName, null);
+    }
+
+    /**
+     * Runs an expression wrapped, or returns null (having left nothing defined) when it does not
+     * compile so.
+     */
+    private List<SnippetEvent> evalWrapped(String expression) {
+        List<SnippetEvent> events = jshell.eval(Capture.wrap(expression));
+        if (events.isEmpty()) {
+            return null;
+        }
+        SnippetEvent main = events.get(0);
+        if (main.status() == Snippet.Status.VALID) {
+            return events;
+        }
+        if (main.status().isActive()) { // defined, but refers to something undeclared
+            jshell.drop(main.snippet());
+        }
+        return null;
     }
 
     /** Index of the first character that is neither white space nor inside a comment. */
@@ -357,12 +407,17 @@ public final class Evaluator implements AutoCloseable {
                 }
             }
             int keep = last >= 0 ? last + 1 : frames.length;
+            String previous = null;
             for (int i = 0; i < keep; i++) {
                 StackTraceElement f = frames[i];
                 if (isMachinery(f)) {
                     continue;
                 }
                 String text = frameText(f);
+                if (text.equals(previous)) { // a wrapped expression: its lambda and the cell are one line
+                    continue;
+                }
+                previous = text;
                 if (userLine == 0 && isUser(f)) {
                     userLine = userLineOf(f);
                 }
@@ -394,7 +449,8 @@ public final class Evaluator implements AutoCloseable {
         if (!isUser(f)) {
             return f.toString();
         }
-        String method = f.getMethodName().isEmpty() || f.getMethodName().equals("do_it$") ? "<top level>" : f.getMethodName();
+        String method = f.getMethodName().isEmpty() || f.getMethodName().equals("do_it$")
+                || f.getMethodName().startsWith("lambda$do_it$") ? "<top level>" : f.getMethodName();
         String cls = f.getClassName().startsWith("REPL.") ? "" : f.getClassName();
         cls = cls.isEmpty() ? "" : cls + ".";
         Origin o = originOf(f);
@@ -418,8 +474,8 @@ public final class Evaluator implements AutoCloseable {
 
     /**
      * Stops the running code: first a {@link Thread#interrupt()} so loops that check it (training)
-     * end cleanly, then, if the code still runs after {@value #STOP_GRACE_MILLIS} ms, JShell's
-     * {@code stop()}, which ends tight loops. Called before {@link #eval} starts, it stops that eval
+     * end cleanly, then, if the code still runs after {@value #STOP_GRACE_MILLIS} ms ({@value
+     * #DSL_GRACE_MILLIS} ms inside the DSL), JShell's {@code stop()}, which ends tight loops. Called before {@link #eval} starts, it stops that eval
      * before its first snippet (the kernel calls it only while a cell runs or waits to). Returns at
      * once; safe from any thread.
      */
@@ -437,11 +493,46 @@ public final class Evaluator implements AutoCloseable {
         if (t != null) {
             t.interrupt();
         }
-        stopper.schedule(() -> {
-            if (!inv.finished) {
-                jshell.stop();
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(DSL_GRACE_MILLIS);
+        stopper.schedule(new Runnable() {
+            @Override
+            public void run() {
+                if (inv.finished) {
+                    return;
+                }
+                if (t == null || System.nanoTime() >= deadline || !inDsl(t)) {
+                    jshell.stop();
+                } else { // look again: a user loop that only calls into the DSL now and then is stopped too
+                    stopper.schedule(this, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+                }
             }
         }, STOP_GRACE_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** True if the thread is inside DSL code, which stops cleanly on an interrupt. */
+    static boolean inDsl(Thread t) {
+        for (StackTraceElement f : t.getStackTrace()) {
+            String c = f.getClassName();
+            if (c.startsWith("dev.compresso.") && !c.startsWith("dev.compresso.kernel.")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Compiles and runs a few throw-away snippets so that javac's code is compiled by the JIT before
+     * the user's cells need it; the kernel calls it while idle, one step at a time.
+     *
+     * @param step which step, from 0
+     */
+    void warmUp(int step) {
+        String[] cells = {"1 + 1", "\"cell \" + " + step, "java.util.List.of(1, 2, 3).size()",
+            "Math.max(" + step + ", 3) * 2.0"};
+        if (evaluating) {
+            return;
+        }
+        jshell.eval(step % 5 == 4 ? "int " + Capture.VARIABLE + "Warm = " + step + ";" : Capture.wrap(cells[step % cells.length]));
     }
 
     /** Forgets an {@link #interrupt} that came after the last {@link #eval} ended. */

@@ -5,21 +5,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.compresso.model.TorchRuntime;
 import dev.compresso.train.TrainOptions;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InterruptedIOException;
-import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
-import jdk.jshell.SourceCodeAnalysis;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.zeromq.SocketType;
@@ -30,7 +24,10 @@ import org.zeromq.ZMQ;
  * The Jupyter kernel: five ZMQ channels, one thread each for shell, control and heartbeat. Cells
  * run on the shell thread (JShell runs each snippet on its own thread), so control hears interrupt
  * and shutdown while a cell runs. Every valid request gets a reply, an error reply if its handler
- * throws; forged, malformed and unknown messages are logged and dropped.
+ * throws; forged, malformed and unknown messages are logged and dropped. The handlers of the
+ * introspection requests live in their own classes ({@link Completion}, {@link Inspection},
+ * {@link Completeness}, {@link History}, {@link KernelInfo}); this class owns the sockets, the
+ * threads, the running cell and what it publishes.
  */
 final class Kernel {
 
@@ -51,7 +48,7 @@ final class Kernel {
     private final ZMQ.Socket heartbeat;
     private final Object iopubLock = new Object();
     private final CompletableFuture<Evaluator> evaluator;
-    private final List<String> history = new ArrayList<>();
+    private final History history = new History();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object cellLock = new Object();
     private boolean cellActive; // an execute_request is being handled; guarded by cellLock
@@ -59,15 +56,19 @@ final class Kernel {
     private volatile boolean running = true;
     private volatile boolean restartRequested;
     private volatile JsonObject currentParent;
-    /** The request a running cell came from, for input_request on stdin; null outside a cell. */
-    private volatile Wire.Msg currentRequest;
-    private volatile boolean currentAllowStdin;
-    private final Object stdinLock = new Object();
-    private final java.util.concurrent.BlockingQueue<Object[]> stdinRequests = new java.util.concurrent.LinkedBlockingQueue<>();
-    private final java.util.concurrent.BlockingQueue<String> stdinReplies = new java.util.concurrent.LinkedBlockingQueue<>();
+    private final StdinChannel stdinChannel;
     private InputStream originalIn;
-    private final StdinStream stdinStream = new StdinStream();
     private int executionCount;
+    /** Page payloads the running cell asked for (%doc), for its execute_reply; guarded by itself. */
+    private final List<JsonObject> payload = new java.util.ArrayList<>();
+    /** Warm-up steps done while idle (see {@link Evaluator#warmUp}). */
+    private int warmUpStep;
+    /** When the shell last received or answered a request; shell thread only. */
+    private long lastRequestNanos = System.nanoTime();
+    /** Warm-up waits for this much quiet on the shell channel, so a burst of cells never waits for it. */
+    static final long WARM_UP_IDLE_NANOS = 300_000_000L;
+    /** How many throw-away compiles the kernel runs while idle after start. */
+    static final int WARM_UP_STEPS = Integer.getInteger("compresso.warmup", 100);
     /** Set when a cell failed with stop_on_error: execute requests already queued are aborted. */
     private boolean abortQueued;
     private PrintStream originalOut;
@@ -82,6 +83,7 @@ final class Kernel {
         stdin = bind(SocketType.ROUTER, conn.stdinPort());
         heartbeat = bind(SocketType.REP, conn.hbPort());
         stdin.setReceiveTimeOut(STDIN_POLL_MILLIS);
+        stdinChannel = new StdinChannel(stdin, wire, this::flushStreams);
         // JShell and the DSL imports take a moment; answer kernel_info meanwhile.
         evaluator = CompletableFuture.supplyAsync(Evaluator::new);
         // So does the PyTorch engine, which the first DSL cell needs: load it alongside (cells share this
@@ -110,15 +112,18 @@ final class Kernel {
         originalOut = System.out;
         originalErr = System.err;
         originalIn = System.in;
-        System.setIn(stdinStream);
-        System.setOut(new PrintStream(new IopubStream("stdout", originalOut), true, StandardCharsets.UTF_8));
-        System.setErr(new PrintStream(new IopubStream("stderr", originalErr), true, StandardCharsets.UTF_8));
-        TrainOptions.setDefaultListener(() -> new NotebookProgress(this::showDisplay));
+        System.setIn(stdinChannel.stream());
+        System.setOut(new PrintStream(new IopubStream("stdout", originalOut, () -> currentParent,
+                (parent, c) -> publish("stream", parent, c)), true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new IopubStream("stderr", originalErr, () -> currentParent,
+                (parent, c) -> publish("stream", parent, c)), true, StandardCharsets.UTF_8));
+        Display.Sink sink = new CellSink();
+        TrainOptions.setDefaultListener(() -> new NotebookProgress(sink));
         Thread hb = daemon("compresso-heartbeat", this::heartbeatLoop);
         Thread ctl = daemon("compresso-control", () -> loop(control, "control"));
-        Thread in = daemon("compresso-stdin", this::stdinLoop);
+        Thread in = daemon("compresso-stdin", () -> stdinChannel.loop(() -> running));
         Thread sh = daemon("compresso-shell", () -> {
-            Display.bind(this::showDisplay);
+            Display.bind(sink);
             loop(shell, "shell");
         });
         hb.start();
@@ -190,7 +195,15 @@ final class Kernel {
         while (running) {
             List<byte[]> frames;
             try {
-                frames = Wire.receive(socket);
+                boolean warming = socket == shell && warmUpStep < WARM_UP_STEPS && evaluator.isDone()
+                        && System.nanoTime() - lastRequestNanos > WARM_UP_IDLE_NANOS;
+                frames = warming ? Wire.receiveNow(socket) : Wire.receive(socket);
+                if (warming && frames == null) {
+                    // idle: one throw-away compile, so javac is JIT-compiled before the user's cells
+                    // need it; a request that comes meanwhile waits for this one step only
+                    warmUp();
+                    continue;
+                }
             } catch (RuntimeException e) {
                 if (running) {
                     LOG.warn("{}: receive failed: {}", channel, e.toString());
@@ -201,7 +214,13 @@ final class Kernel {
             if (msg == null) {
                 continue;
             }
+            if (socket == shell) {
+                lastRequestNanos = System.nanoTime();
+            }
             handle(socket, channel, msg);
+            if (socket == shell) {
+                lastRequestNanos = System.nanoTime();
+            }
         }
     }
 
@@ -246,6 +265,15 @@ final class Kernel {
         }
     }
 
+    private void warmUp() {
+        try {
+            evaluator.join().warmUp(warmUpStep++);
+        } catch (RuntimeException e) {
+            LOG.info("warm-up stopped: {}", e.toString());
+            warmUpStep = WARM_UP_STEPS;
+        }
+    }
+
     private void handle(ZMQ.Socket socket, String channel, Wire.Msg msg) {
         String type = msg.type();
         if (!type.endsWith("_request")) {
@@ -256,12 +284,12 @@ final class Kernel {
         publishStatus("busy", msg.header());
         try {
             JsonObject content = switch (type) {
-                case "kernel_info_request" -> kernelInfo();
+                case "kernel_info_request" -> KernelInfo.reply();
                 case "execute_request" -> execute(msg);
-                case "complete_request" -> complete(msg.content());
-                case "inspect_request" -> inspect(msg.content());
-                case "is_complete_request" -> isComplete(msg.content());
-                case "history_request" -> history(msg.content());
+                case "complete_request" -> Completion.reply(evaluator.join(), msg.content());
+                case "inspect_request" -> Inspection.reply(evaluator.join(), msg.content());
+                case "is_complete_request" -> Completeness.reply(evaluator.join(), msg.content());
+                case "history_request" -> history.reply(msg.content());
                 case "comm_info_request" -> ok(obj("comms", new JsonObject()));
                 case "interrupt_request" -> {
                     interrupt();
@@ -318,18 +346,41 @@ final class Kernel {
         publish("status", parent, obj("execution_state", state));
     }
 
-    /** Display sink for display(x), updateDisplay(id, x) and progress bars. */
-    private void showDisplay(Object value, String id, boolean update) {
-        JsonObject parent = currentParent;
-        if (parent == null) {
-            return;
+    /** Where display(x), updateDisplay(id, x), clearOutput(), progress bars and %doc go in a cell. */
+    private final class CellSink implements Display.Sink {
+        @Override
+        public void show(Object value, String id, boolean update) {
+            JsonObject parent = currentParent;
+            if (parent == null) {
+                return;
+            }
+            flushStreams();
+            JsonObject c = new JsonObject();
+            c.add("data", NotebookRunner.data(Renderers.bundle(value)));
+            c.add("metadata", new JsonObject());
+            c.add("transient", obj("display_id", id));
+            publish(update ? "update_display_data" : "display_data", parent, c);
         }
-        flushStreams();
-        JsonObject c = new JsonObject();
-        c.add("data", NotebookRunner.data(Renderers.bundle(value)));
-        c.add("metadata", new JsonObject());
-        c.add("transient", obj("display_id", id));
-        publish(update ? "update_display_data" : "display_data", parent, c);
+
+        @Override
+        public void clear(boolean wait) {
+            JsonObject parent = currentParent;
+            if (parent != null) {
+                flushStreams();
+                publish("clear_output", parent, obj("wait", new com.google.gson.JsonPrimitive(wait)));
+            }
+        }
+
+        @Override
+        public void page(String text) {
+            JsonObject page = new JsonObject();
+            page.addProperty("source", "page");
+            page.add("data", obj("text/plain", text));
+            page.addProperty("start", 0);
+            synchronized (payload) {
+                payload.add(page);
+            }
+        }
     }
 
     private void flushStreams() {
@@ -337,190 +388,7 @@ final class Kernel {
         System.err.flush();
     }
 
-    /** Sends what a cell prints to iopub as it is printed; outside a cell, to the real stream. */
-    private final class IopubStream extends OutputStream {
-        private final String name;
-        private final PrintStream fallback;
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-
-        IopubStream(String name, PrintStream fallback) {
-            this.name = name;
-            this.fallback = fallback;
-        }
-
-        @Override
-        public synchronized void write(int b) {
-            buf.write(b);
-        }
-
-        @Override
-        public synchronized void write(byte[] b, int off, int len) {
-            buf.write(b, off, len);
-        }
-
-        @Override
-        public synchronized void flush() {
-            if (buf.size() == 0) {
-                return;
-            }
-            JsonObject parent = currentParent;
-            if (parent == null) {
-                fallback.write(buf.toByteArray(), 0, buf.size());
-                fallback.flush();
-            } else {
-                JsonObject c = new JsonObject();
-                c.addProperty("name", name);
-                c.addProperty("text", buf.toString(StandardCharsets.UTF_8));
-                publish("stream", parent, c);
-            }
-            buf.reset();
-        }
-    }
-
-    /**
-     * {@code System.in} in a cell: each time its buffer runs dry, asks the client for a line with
-     * input_request on the stdin channel and waits for the input_reply (the line, plus a newline).
-     * Interrupting the cell ends the wait. Outside a cell, or when the client does not allow stdin,
-     * reading fails with an IOException that says so.
-     */
-    private final class StdinStream extends InputStream {
-        private byte[] buf = new byte[0];
-        private int pos;
-
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            int n = read(one, 0, 1);
-            return n < 0 ? -1 : one[0] & 0xff;
-        }
-
-        @Override
-        public int read(byte[] b, int off, int len) throws IOException {
-            if (len == 0) {
-                return 0;
-            }
-            synchronized (stdinLock) {
-                if (pos >= buf.length) {
-                    buf = (requestLine() + "\n").getBytes(StandardCharsets.UTF_8);
-                    pos = 0;
-                }
-                int n = Math.min(len, buf.length - pos);
-                System.arraycopy(buf, pos, b, off, n);
-                pos += n;
-                return n;
-            }
-        }
-
-        /** Drops what a cell left unread, so the next cell does not read it. */
-        void discard() {
-            synchronized (stdinLock) {
-                buf = new byte[0];
-                pos = 0;
-            }
-        }
-
-        @Override
-        public int available() {
-            synchronized (stdinLock) {
-                return buf.length - pos;
-            }
-        }
-
-        private String requestLine() throws IOException {
-            Wire.Msg req = currentRequest;
-            if (req == null) {
-                throw new IOException("System.in can only be read while a cell runs");
-            }
-            if (!currentAllowStdin) {
-                throw new IOException("this client does not accept input (allow_stdin is false), so System.in cannot be "
-                        + "read here; pass the value in the code instead, or run the notebook in a front end that "
-                        + "supports input, such as JupyterLab");
-            }
-            flushStreams();
-            JsonObject c = new JsonObject();
-            c.addProperty("prompt", "");
-            c.addProperty("password", false);
-            stdinReplies.clear();
-            stdinRequests.add(new Object[] {req.ids(), req.header(), c});
-            try {
-                return stdinReplies.take();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new InterruptedIOException("interrupted while waiting for input");
-            }
-        }
-    }
-
-    /**
-     * Owns the stdin socket (ZMQ sockets are single-threaded, and a cell's thread may be
-     * interrupted): sends queued input_requests and hands input_reply values to the waiting cell.
-     */
-    private void stdinLoop() {
-        while (running) {
-            Object[] out;
-            while ((out = stdinRequests.poll()) != null) {
-                @SuppressWarnings("unchecked")
-                List<byte[]> ids = (List<byte[]>) out[0];
-                wire.send(stdin, ids, "input_request", (JsonObject) out[1], (JsonObject) out[2], null);
-            }
-            List<byte[]> frames;
-            try {
-                frames = Wire.receive(stdin);
-            } catch (RuntimeException e) {
-                if (running) {
-                    LOG.warn("stdin: receive failed: {}", e.toString());
-                }
-                continue;
-            }
-            if (frames == null) {
-                continue;
-            }
-            try {
-                Wire.Msg reply = wire.parse(frames);
-                if (!reply.type().equals("input_reply")) {
-                    LOG.warn("stdin: ignored {}", reply.type());
-                    continue;
-                }
-                JsonObject rc = reply.content();
-                stdinReplies.add(rc.has("value") && !rc.get("value").isJsonNull() ? rc.get("value").getAsString() : "");
-            } catch (Wire.BadMessage e) {
-                LOG.warn("stdin: dropped a message: {}", e.getMessage());
-            }
-        }
-    }
-
     // ------------------------------------------------------------------ handlers
-
-    private JsonObject kernelInfo() {
-        JsonObject lang = new JsonObject();
-        lang.addProperty("name", "java");
-        lang.addProperty("version", String.valueOf(Runtime.version().feature()));
-        lang.addProperty("mimetype", "text/x-java");
-        lang.addProperty("file_extension", ".jsh");
-        lang.addProperty("codemirror_mode", "text/x-java");
-        lang.addProperty("pygments_lexer", "java");
-        JsonObject c = ok(new JsonObject());
-        c.addProperty("protocol_version", Wire.PROTOCOL_VERSION);
-        c.addProperty("implementation", "compresso");
-        c.addProperty("implementation_version", "0.1.0");
-        c.add("language_info", lang);
-        c.addProperty("banner", "Compresso (Java " + Runtime.version() + "): JShell with the neural-network "
-                + "compression DSL preloaded. Type %help for magics.");
-        JsonArray links = new JsonArray();
-        links.add(link("Compresso magics: %help", "https://jupyter.org/"));
-        links.add(link("Java API", "https://docs.oracle.com/en/java/javase/17/docs/api/"));
-        links.add(link("DJL", "https://docs.djl.ai/"));
-        c.add("help_links", links);
-        c.addProperty("debugger", false);
-        return c;
-    }
-
-    private static JsonObject link(String text, String url) {
-        JsonObject l = new JsonObject();
-        l.addProperty("text", text);
-        l.addProperty("url", url);
-        return l;
-    }
 
     private JsonObject execute(Wire.Msg msg) {
         JsonObject req = msg.content();
@@ -530,6 +398,9 @@ final class Kernel {
         if (store) {
             executionCount++;
             history.add(code);
+        }
+        synchronized (payload) {
+            payload.clear();
         }
         int count = executionCount;
         JsonObject input = new JsonObject();
@@ -551,8 +422,7 @@ final class Kernel {
                     ev.interrupt();
                 }
             }
-            currentAllowStdin = req.has("allow_stdin") && req.get("allow_stdin").getAsBoolean();
-            currentRequest = msg;
+            stdinChannel.begin(msg, req.has("allow_stdin") && req.get("allow_stdin").getAsBoolean());
             currentParent = msg.header();
             outcome = new Magics(ev).run(code, "cell [" + count + "]");
         } finally {
@@ -564,8 +434,7 @@ final class Kernel {
             }
             flushStreams();
             currentParent = null;
-            currentRequest = null;
-            stdinStream.discard();
+            stdinChannel.end();
         }
         if (outcome.ok()) {
             // System.out.printf(...) returns the stream itself: a statement, not a value to show
@@ -580,7 +449,11 @@ final class Kernel {
             JsonObject reply = ok(new JsonObject());
             reply.addProperty("execution_count", count);
             reply.add("user_expressions", new JsonObject());
-            reply.add("payload", new JsonArray());
+            JsonArray pages = new JsonArray();
+            synchronized (payload) {
+                payload.forEach(pages::add);
+            }
+            reply.add("payload", pages);
             return reply;
         }
         CellError e = outcome.error();
@@ -600,207 +473,12 @@ final class Kernel {
         return reply;
     }
 
-    /** The start of the snippet that contains {@code cursor}, so JShell analyses one snippet. */
-    private static int snippetStart(SourceCodeAnalysis sca, String code, int cursor) {
-        int start = 0;
-        String rest = code.substring(0, cursor);
-        while (true) {
-            SourceCodeAnalysis.CompletionInfo ci = sca.analyzeCompletion(rest);
-            if (!ci.completeness().isComplete() || ci.remaining().isBlank()) {
-                return start;
-            }
-            start += rest.length() - ci.remaining().length();
-            rest = ci.remaining();
-        }
-    }
-
-    private static int charIndex(String code, int codePoints) {
-        int n = Math.max(0, Math.min(codePoints, code.codePointCount(0, code.length())));
-        return code.offsetByCodePoints(0, n);
-    }
-
-    private JsonObject complete(JsonObject req) {
-        String code = req.get("code").getAsString();
-        int cursor = charIndex(code, req.has("cursor_pos") ? req.get("cursor_pos").getAsInt() : code.length());
-        SourceCodeAnalysis sca = evaluator.join().analysis();
-        int start = snippetStart(sca, code, cursor);
-        int[] anchor = new int[1];
-        List<SourceCodeAnalysis.Suggestion> suggestions = sca.completionSuggestions(code.substring(start), cursor - start, anchor);
-        JsonArray matches = new JsonArray();
-        java.util.Set<String> seen = new java.util.LinkedHashSet<>();
-        for (SourceCodeAnalysis.Suggestion s : suggestions) {
-            if (seen.add(s.continuation())) {
-                matches.add(s.continuation());
-            }
-        }
-        JsonObject c = ok(new JsonObject());
-        c.add("matches", matches);
-        c.addProperty("cursor_start", code.codePointCount(0, start + anchor[0]));
-        c.addProperty("cursor_end", code.codePointCount(0, cursor));
-        c.add("metadata", new JsonObject());
-        return c;
-    }
-
-    private JsonObject inspect(JsonObject req) {
-        String code = req.get("code").getAsString();
-        int cursor = charIndex(code, req.has("cursor_pos") ? req.get("cursor_pos").getAsInt() : code.length());
-        SourceCodeAnalysis sca = evaluator.join().analysis();
-        int start = snippetStart(sca, code, cursor);
-        String snippet = code.substring(start);
-        int at = cursor - start;
-        List<SourceCodeAnalysis.Documentation> docs = sca.documentation(snippet, at, true);
-        if (docs.isEmpty()) {
-            // JShell documents the call whose '(' is before the cursor; Jupyter puts the cursor on the name.
-            int end = at;
-            while (end < snippet.length() && Character.isJavaIdentifierPart(snippet.charAt(end))) {
-                end++;
-            }
-            docs = end < snippet.length() && snippet.charAt(end) == '('
-                    ? sca.documentation(snippet, end + 1, true)
-                    : sca.documentation(snippet.substring(0, end) + "(", end + 1, true);
-        }
-        StringBuilder text = new StringBuilder();
-        for (SourceCodeAnalysis.Documentation d : docs) {
-            if (text.length() > 0) {
-                text.append("\n\n");
-            }
-            text.append(d.signature());
-            String doc = d.javadoc();
-            if (doc == null || doc.isBlank()) {
-                doc = SourceDocs.javadoc(d.signature());
-            }
-            if (doc != null && !doc.isBlank()) {
-                text.append("\n\n").append(doc.strip());
-            }
-        }
-        JsonObject c = ok(new JsonObject());
-        c.addProperty("found", text.length() > 0);
-        JsonObject data = new JsonObject();
-        if (text.length() > 0) {
-            data.addProperty("text/plain", text.toString());
-        }
-        c.add("data", data);
-        c.add("metadata", new JsonObject());
-        return c;
-    }
-
-    private JsonObject isComplete(JsonObject req) {
-        String code = req.get("code").getAsString();
-        JsonObject c = new JsonObject();
-        if (code.stripLeading().startsWith("%")) {
-            c.addProperty("status", "complete");
-            return c;
-        }
-        SourceCodeAnalysis sca = evaluator.join().analysis();
-        String rest = code;
-        while (true) {
-            SourceCodeAnalysis.CompletionInfo ci = sca.analyzeCompletion(rest);
-            switch (ci.completeness()) {
-                case COMPLETE, COMPLETE_WITH_SEMI -> {
-                    if (ci.remaining().isBlank()) {
-                        c.addProperty("status", "complete");
-                        return c;
-                    }
-                    rest = ci.remaining();
-                }
-                case EMPTY -> {
-                    c.addProperty("status", "complete");
-                    return c;
-                }
-                case DEFINITELY_INCOMPLETE, CONSIDERED_INCOMPLETE -> {
-                    c.addProperty("status", "incomplete");
-                    c.addProperty("indent", indentFor(code));
-                    return c;
-                }
-                default -> {
-                    c.addProperty("status", "invalid");
-                    return c;
-                }
-            }
-        }
-    }
-
-    private static String indentFor(String code) {
-        String[] lines = code.split("\n", -1);
-        String last = lines[lines.length - 1].isBlank() && lines.length > 1 ? lines[lines.length - 2] : lines[lines.length - 1];
-        String lead = last.substring(0, last.length() - last.stripLeading().length());
-        return last.strip().endsWith("{") || last.strip().endsWith("(") ? lead + "    " : lead;
-    }
-
-    private JsonObject history(JsonObject req) {
-        String access = req.has("hist_access_type") ? req.get("hist_access_type").getAsString() : "tail";
-        boolean output = req.has("output") && req.get("output").getAsBoolean();
-        int n = req.has("n") && !req.get("n").isJsonNull() ? req.get("n").getAsInt() : history.size();
-        List<Integer> lines = new ArrayList<>();
-        switch (access) {
-            case "range" -> {
-                int startLine = req.has("start") ? req.get("start").getAsInt() : 1;
-                int stop = req.has("stop") && !req.get("stop").isJsonNull() ? req.get("stop").getAsInt() : history.size() + 1;
-                for (int i = Math.max(1, startLine); i < Math.min(stop, history.size() + 1); i++) {
-                    lines.add(i);
-                }
-            }
-            case "search" -> {
-                String glob = req.has("pattern") ? req.get("pattern").getAsString() : "*";
-                Pattern p = Pattern.compile(globToRegex(glob), Pattern.DOTALL);
-                boolean unique = req.has("unique") && req.get("unique").getAsBoolean();
-                java.util.Set<String> seen = new java.util.HashSet<>();
-                for (int i = history.size(); i >= 1 && lines.size() < n; i--) {
-                    String code = history.get(i - 1);
-                    if (p.matcher(code).matches() && (!unique || seen.add(code))) {
-                        lines.add(0, i);
-                    }
-                }
-            }
-            default -> {
-                for (int i = Math.max(1, history.size() - n + 1); i <= history.size(); i++) {
-                    lines.add(i);
-                }
-            }
-        }
-        JsonArray h = new JsonArray();
-        for (int i : lines) {
-            JsonArray e = new JsonArray();
-            e.add(1);
-            e.add(i);
-            if (output) {
-                JsonArray io = new JsonArray();
-                io.add(history.get(i - 1));
-                io.add((String) null);
-                e.add(io);
-            } else {
-                e.add(history.get(i - 1));
-            }
-            h.add(e);
-        }
-        return ok(obj("history", h));
-    }
-
-    static String globToRegex(String glob) {
-        StringBuilder sb = new StringBuilder();
-        for (char ch : glob.toCharArray()) {
-            switch (ch) {
-                case '*' -> sb.append(".*");
-                case '?' -> sb.append('.');
-                default -> sb.append(Pattern.quote(String.valueOf(ch)));
-            }
-        }
-        return sb.toString();
-    }
-
     private static JsonObject ok(JsonObject c) {
-        c.addProperty("status", "ok");
-        return c;
+        return Replies.ok(c);
     }
 
     private static JsonObject obj(String key, Object value) {
-        JsonObject o = new JsonObject();
-        if (value instanceof String s) {
-            o.addProperty(key, s);
-        } else {
-            o.add(key, (com.google.gson.JsonElement) value);
-        }
-        return o;
+        return Replies.obj(key, value);
     }
 
     /** The connection file Jupyter writes. */

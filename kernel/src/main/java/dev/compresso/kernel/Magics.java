@@ -20,9 +20,10 @@ final class Magics {
             "  %load FILE.jsh       run a script's code in this session",
             "  %maven G:A:V         resolve an artifact and its dependencies from Maven Central, add them",
             "  %spark               add Compresso's Spark module: sweep(name, grid, recipe, spark()) or spark(\"spark://host:7077\")",
+            "  %doc NAME            the signature, Javadoc and (for your own code) source of NAME, in the pager",
             "  %help                this text",
             "Preloaded: the DSL (import static dev.compresso.Compresso.*), java.util, java.nio.file,",
-            "Tablesaw, XChart, display(x) and updateDisplay(id, x).");
+            "Tablesaw, XChart, display(x), updateDisplay(id, x) and clearOutput().");
 
     private final Evaluator evaluator;
 
@@ -58,6 +59,14 @@ final class Magics {
             String arg = parts.length > 1 ? parts[1].trim() : "";
             switch (parts[0]) {
                 case "%help" -> System.out.println(HELP);
+                case "%doc" -> {
+                    String doc = arg.isEmpty() ? "" : Inspection.text(evaluator, arg, arg.codePointCount(0, arg.length()), 1);
+                    if (doc.isEmpty()) {
+                        return fail(source, "UsageError", arg.isEmpty() ? "%doc needs a name, for example %doc lenet300100"
+                                : "no documentation found for '" + arg + "'; check the spelling, or run the cell that declares it");
+                    }
+                    Display.page(doc);
+                }
                 case "%classpath" -> {
                     if (!arg.isEmpty()) {
                         Path p = Path.of(arg);

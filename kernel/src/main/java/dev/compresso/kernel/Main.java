@@ -1,5 +1,6 @@
 package dev.compresso.kernel;
 
+import dev.compresso.Reproducibility;
 import dev.compresso.eval.ExperimentLog;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +23,7 @@ public final class Main {
             "  install [--user|--sys-prefix|--prefix DIR]   install the Jupyter kernelspec (default --user)",
             "  uninstall [--user|--sys-prefix|--prefix DIR] remove it",
             "  help                               this text",
-            "JVM options: COMPRESSO_JAVA_OPTS (default -Xmx6g).");
+            "JVM options: COMPRESSO_JAVA_OPTS (default -Xmx6g). Full-speed numerics: COMPRESSO_REPRODUCIBLE=0.");
 
     private Main() {}
 
@@ -66,6 +67,10 @@ public final class Main {
             throw new UsageException("no command given");
         }
         List<String> rest = new ArrayList<>(List.of(args).subList(1, args.length));
+        if (List.of("run", "demo", "kernel").contains(args[0])) {
+            // the native libraries read these as they load, which is after this line
+            Reproducibility.warnings(System.getenv()).forEach(w -> System.err.println("compresso: warning: " + w));
+        }
         switch (args[0]) {
             case "help", "--help", "-h" -> {
                 System.out.println(USAGE);
@@ -94,6 +99,9 @@ public final class Main {
                     throw new UsageException("kernel takes the connection file Jupyter passes, got " + rest);
                 }
                 return KernelMain.serve(Path.of(rest.get(0)));
+            }
+            case "cds-training" -> { // the launcher's, see ClassDataTraining
+                return ClassDataTraining.run();
             }
             case "install", "uninstall" -> {
                 KernelSpec.Location where = KernelSpec.location(rest);

@@ -71,14 +71,26 @@ final class NotebookRunner {
                 System.setOut(new PrintStream(stdout, true, StandardCharsets.UTF_8));
                 System.setErr(new PrintStream(stderr, true, StandardCharsets.UTF_8));
                 final int n = count;
-                Display.bind((value, id, update) -> {
-                    stdout.flushText();
-                    stderr.flushText();
-                    JsonObject o = new JsonObject();
-                    o.addProperty("output_type", "display_data");
-                    o.add("data", data(Renderers.bundle(value)));
-                    o.add("metadata", new JsonObject());
-                    outputs.add(o);
+                Display.bind(new Display.Sink() {
+                    @Override
+                    public void show(Object value, String id, boolean update) {
+                        stdout.flushText();
+                        stderr.flushText();
+                        JsonObject o = new JsonObject();
+                        o.addProperty("output_type", "display_data");
+                        o.add("data", data(Renderers.bundle(value)));
+                        o.add("metadata", new JsonObject());
+                        outputs.add(o);
+                    }
+
+                    @Override
+                    public void clear(boolean wait) { // the saved notebook keeps what came after, either way
+                        stdout.flushText();
+                        stderr.flushText();
+                        while (!outputs.isEmpty()) {
+                            outputs.remove(outputs.size() - 1);
+                        }
+                    }
                 });
                 long t0 = System.nanoTime();
                 Evaluator.Outcome outcome;

@@ -1,5 +1,6 @@
 package dev.compresso.kernel;
 
+import dev.compresso.eval.TextTable;
 import java.awt.image.RenderedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -49,7 +50,7 @@ public final class Renderers {
             b.put("text/plain", chartLabel(chart));
         } else if (value instanceof Table table) {
             b.put("text/html", tableHtml(table));
-            b.put("text/plain", table.printAll());
+            b.put("text/plain", TextTable.render(table, TextTable.WIDTH));
         } else if (value instanceof RenderedImage image) {
             b.put("image/png", Base64.getEncoder().encodeToString(png(image)));
             b.put("text/plain", image.getClass().getSimpleName() + " " + image.getWidth() + "x" + image.getHeight());
@@ -71,7 +72,7 @@ public final class Renderers {
      */
     public static String text(Object value) {
         if (value instanceof Table table) {
-            return table.printAll();
+            return TextTable.render(table, TextTable.WIDTH);
         }
         if (value instanceof Chart<?, ?> chart) {
             return chartLabel(chart);

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -48,6 +49,40 @@ class EvaluatorTest {
     }
 
     @Test
+    void expressionsRunWrappedInOneCompileWithJShellsOwnResults() {
+        assertEquals(List.of("a", "b"), ev.eval("List.of(\"a\", \"b\")", "c", null).value());
+        Evaluator.Outcome voidCall = ev.eval("System.out.print(\"\");", "c", null);
+        assertTrue(voidCall.ok());
+        assertFalse(voidCall.hasValue(), "a void call has no value");
+        var names = new ArrayList<String>();
+        Evaluator.Outcome both = ev.eval("var xs = new ArrayList<Integer>();\nxs.add(3);\nxs", "c", (v, n) -> names.add(n));
+        assertEquals(List.of(3), both.value());
+        assertEquals(Arrays.asList(null, "xs"), names, "a call with a value is shown (as JShell does), a name keeps its name");
+        // a snippet that looks like an expression but is not one still gets JShell's own message and column
+        Evaluator.Outcome bad = ev.eval("int ok = 1;\nnoSuchName + 1", "cell [2]", null);
+        assertFalse(bad.ok());
+        assertTrue(bad.error().traceback().get(0).startsWith("cell [2]:2:1: error: cannot find symbol"), bad.error().traceback().toString());
+        // a checked exception from an expression: one top-level frame, on the cell's line
+        Evaluator.Outcome thrown = ev.eval("\njava.nio.file.Files.readString(java.nio.file.Path.of(\"/no/such/file\"))", "cell [3]", null);
+        assertEquals("java.nio.file.NoSuchFileException", thrown.error().ename());
+        List<String> top = thrown.error().traceback().stream().filter(l -> l.contains("<top level>")).toList();
+        assertEquals(List.of("    at <top level>(cell [3]:2)"), top, thrown.error().traceback().toString());
+        // a lambda or a method reference alone has no type: JShell's own error, not the wrapper's
+        assertEquals("CompilationError", ev.eval("() -> 1", "c", null).error().ename());
+    }
+
+    @Test
+    void warmUpStepsLeaveNoTraceInTheSession() {
+        for (int i = 0; i < 10; i++) {
+            ev.warmUp(i);
+        }
+        assertTrue(ev.eval("1 + 1", "c", null).ok());
+        List<String> live = ev.jshell().variables().filter(v -> ev.jshell().status(v).isActive())
+                .map(v -> v.name()).filter(n -> !n.startsWith(Capture.VARIABLE)).toList();
+        assertEquals(List.of(), live.stream().filter(n -> n.startsWith("$")).toList());
+    }
+
+    @Test
     void computedValuesAreShownButNotKeptAsTemporaries() {
         Evaluator.Outcome o = ev.eval("var kept = 2;\nkept * 21", "c", null);
         assertEquals(42, o.value());
@@ -56,7 +91,10 @@ class EvaluatorTest {
         List<String> live = ev.jshell().variables().filter(v -> ev.jshell().status(v).isActive())
                 .map(v -> v.name()).toList();
         assertTrue(live.contains("kept"), live.toString());
-        assertTrue(live.stream().noneMatch(n -> n.startsWith("$")), "no $N temporaries left: " + live);
+        assertTrue(live.stream().noneMatch(n -> n.startsWith("$") && !n.startsWith(Capture.VARIABLE)), "no $N temporaries left: " + live);
+        assertEquals("boolean", ev.jshell().variables().filter(v -> v.name().equals(Capture.VARIABLE))
+                .filter(v -> ev.jshell().status(v).isActive()).findFirst().orElseThrow().typeName(),
+                "the wrapper's variable keeps no value alive");
         assertTrue(ev.eval("kept + 1", "c", null).ok(), "state declared before still works");
     }
 
@@ -168,17 +206,49 @@ class EvaluatorTest {
         assertEquals(2, ev.eval("1 + 1", "c", null).value(), "usable after the interrupt");
     }
 
-    @Test
-    void interruptEndsASleepingCellCleanly() throws Exception {
+    /** A started thread that interrupts the evaluator after {@code millis}. */
+    Thread interruptAfter(long millis) {
         Thread t = new Thread(() -> {
             try {
-                Thread.sleep(200);
+                Thread.sleep(millis);
             } catch (InterruptedException e) {
                 return;
             }
             ev.interrupt();
         });
         t.start();
+        return t;
+    }
+
+    @Test
+    void interruptedTrainingStopsCleanlyBetweenBatches() throws Exception {
+        assertTrue(ev.eval("var blobsData = blobs(20000, 100, 32, 4);\nmlp(32, 4).parameterCount()", "c", null).ok());
+        System.clearProperty("compresso.test.training");
+        Thread t = new Thread(() -> { // interrupt once training runs (a slow machine may take long to compile the cell)
+            try {
+                while (System.getProperty("compresso.test.training") == null) {
+                    Thread.sleep(20);
+                }
+                Thread.sleep(500);
+            } catch (InterruptedException e) {
+                return;
+            }
+            ev.interrupt();
+        });
+        t.start();
+        Evaluator.Outcome o = ev.eval("var trained = ((Supplier<Network>) () -> {\n"
+                + "    System.setProperty(\"compresso.test.training\", \"started\");\n"
+                + "    return mlp(32, 256, 4).train(blobsData, epochs(500));\n}).get();", "c", null);
+        t.join();
+        // a runaway loop is stopped after 5 ms; the DSL is given time to end its batch and say where it stopped
+        assertEquals(CellError.Kind.INTERRUPTED, o.error().kind());
+        assertTrue(o.error().evalue().contains("was interrupted at"), "the DSL's own clean stop, not a thread stop: "
+                + o.error().traceback());
+    }
+
+    @Test
+    void interruptEndsASleepingCellCleanly() throws Exception {
+        Thread t = interruptAfter(200);
         Evaluator.Outcome o = ev.eval("Thread.sleep(60_000);", "c", null);
         t.join();
         assertNotNull(o.error());

@@ -261,6 +261,91 @@ class KernelProtocolTest {
     }
 
     @Test
+    void clearOutputAndPagePayload() throws Exception {
+        List<Wire.Msg> io = new ArrayList<>();
+        JsonObject reply = execute("System.out.println(\"gone\");\nclearOutput(true);\nclearOutput();", io);
+        assertEquals("ok", reply.get("status").getAsString());
+        List<String> types = io.stream().map(Wire.Msg::type).toList();
+        assertEquals(List.of("status", "execute_input", "stream", "clear_output", "clear_output", "status"), types);
+        assertTrue(io.get(3).content().get("wait").getAsBoolean());
+        assertFalse(io.get(4).content().get("wait").getAsBoolean());
+
+        JsonObject paged = execute("%doc lenet300100", new ArrayList<>());
+        JsonArray payload = paged.getAsJsonArray("payload");
+        assertEquals(1, payload.size(), paged.toString());
+        assertEquals("page", payload.get(0).getAsJsonObject().get("source").getAsString());
+        assertTrue(payload.get(0).getAsJsonObject().getAsJsonObject("data").get("text/plain").getAsString().contains("LeNet-300-100"));
+        assertEquals(0, execute("1", new ArrayList<>()).getAsJsonArray("payload").size(), "a page is for its own cell only");
+    }
+
+    /** The text/plain an inspect_request returns, or "" with found false. */
+    String inspect(String code, int cursor, int detail) throws Exception {
+        JsonObject doc = request(shell, "inspect_request", obj("code", code, "cursor_pos", cursor, "detail_level", detail));
+        assertEquals("ok", doc.get("status").getAsString(), doc.toString());
+        boolean found = doc.get("found").getAsBoolean();
+        assertEquals(found, doc.getAsJsonObject("data").has("text/plain"), doc.toString());
+        return found ? doc.getAsJsonObject("data").get("text/plain").getAsString() : "";
+    }
+
+    @Test
+    void inspectionAnywhereInANameOrInsideTheCall() throws Exception {
+        String code = "var m = lenet300100();";
+        int name = code.indexOf("lenet");
+        for (int at : new int[] {name, name + 4, name + "lenet300100".length(), code.indexOf('(') + 1}) {
+            String text = inspect(code, at, 0);
+            assertTrue(text.contains("lenet300100()") && text.contains("LeNet-300-100"), "cursor " + at + ": " + text);
+        }
+        String jdk = inspect("Math.max(1, 2)", 6, 0);
+        assertTrue(jdk.contains("max(int") , jdk);
+        execute("/** Doubles. */ int twice(int v) { return 2 * v; }\nvar width = 3;", new ArrayList<>());
+        assertTrue(inspect("twice(4)", 2, 0).contains("twice(int v)"), inspect("twice(4)", 2, 0));
+        String source = inspect("twice(4)", 2, 1);
+        assertTrue(source.contains("return 2 * v;"), "level 1 shows the user's source: " + source);
+        assertTrue(inspect("width", 3, 0).contains("int width"), inspect("width", 3, 0));
+        String brief = inspect("lenet300100()", 3, 0);
+        String full = inspect("lenet300100()", 3, 1);
+        assertTrue(full.length() >= brief.length(), brief + "\n---\n" + full);
+        // bad input: an empty reply, never an error reply
+        assertEquals("", inspect("lenet300100()", 99, 0));
+        assertEquals("", inspect("String s = \"lenet300100\";", 15, 0));
+        assertEquals("", inspect("// lenet300100\nint k = 1;", 6, 0));
+        assertEquals("", inspect("", 0, 0));
+    }
+
+    @Test
+    void completionCarriesKindsAndSignaturesAndSurvivesBadCursors() throws Exception {
+        execute("var base = lenet300100();\nint counter = 1;", new ArrayList<>());
+        JsonObject c = request(shell, "complete_request", obj("code", "base.prune(magnitude().sp", "cursor_pos", 25));
+        assertTrue(c.getAsJsonArray("matches").toString().contains("sparsity("), c.toString());
+        JsonArray types = c.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental");
+        JsonObject sp = null;
+        for (var t : types) {
+            if (t.getAsJsonObject().get("text").getAsString().equals("sparsity(")) {
+                sp = t.getAsJsonObject();
+            }
+        }
+        assertNotNull(sp, types.toString());
+        assertEquals("method", sp.get("type").getAsString());
+        assertTrue(sp.get("signature").getAsString().contains("sparsity(double"), sp.toString());
+        assertEquals(c.get("cursor_start").getAsInt(), sp.get("start").getAsInt());
+        JsonObject noArgs = request(shell, "complete_request", obj("code", "lenet3", "cursor_pos", 6));
+        JsonObject lenet = noArgs.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental").get(0).getAsJsonObject();
+        assertEquals("lenet300100()", lenet.get("text").getAsString());
+        assertEquals("method", lenet.get("type").getAsString());
+        assertTrue(lenet.get("signature").getAsString().contains("lenet300100()"), lenet.toString());
+        JsonObject top = request(shell, "complete_request", obj("code", "coun", "cursor_pos", 4));
+        assertTrue(top.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental").toString()
+                .contains("\"text\":\"counter\",\"type\":\"variable\""), top.toString());
+        for (JsonObject bad : List.of(obj("code", "base.pr", "cursor_pos", 40), obj("code", "\"base.pr", "cursor_pos", 8),
+                obj("code", "/* base.pr */", "cursor_pos", 10))) {
+            JsonObject r = request(shell, "complete_request", bad);
+            assertEquals("ok", r.get("status").getAsString(), r.toString());
+            assertEquals(0, r.getAsJsonArray("matches").size(), r.toString());
+            assertEquals(0, r.getAsJsonObject("metadata").getAsJsonArray("_jupyter_types_experimental").size());
+        }
+    }
+
+    @Test
     void richDisplayAndUpdates() throws Exception {
         List<Wire.Msg> io = new ArrayList<>();
         execute("var d = display(Table.create(\"t\").addColumns(IntColumn.create(\"a\", 1)));\nupdateDisplay(d, \"done\");", io);
@@ -369,8 +454,9 @@ class KernelProtocolTest {
         long cpu0 = os.getProcessCpuTime();
         Thread.sleep(2000);
         long cpuMs = (os.getProcessCpuTime() - cpu0) / 1_000_000;
-        // a loop still spinning would use about 2000 ms here; this JVM also runs the test itself
-        assertTrue(cpuMs < 500, "the idle kernel used " + cpuMs + " ms CPU in 2 s");
+        // a loop still spinning would use about 2000 ms here; this JVM also runs the test itself, and on a
+        // loaded machine its JIT may still be compiling javac from the cells before (500-760 ms seen at load 11-15)
+        assertTrue(cpuMs < 1200, "the idle kernel used " + cpuMs + " ms CPU in 2 s");
 
         List<Wire.Msg> io = new ArrayList<>();
         assertEquals("ok", execute("1 + 1", io).get("status").getAsString());

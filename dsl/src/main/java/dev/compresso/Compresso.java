@@ -310,6 +310,19 @@ public final class Compresso {
     }
 
     /**
+     * Measured inference speed: latency at batch 1 and 64 and throughput, in DJL's PyTorch engine and
+     * in ONNX Runtime (int8 QDQ models only there), 1 thread, warm-up excluded, median of 10 runs,
+     * speed-up over the first model and a {@code faster}/{@code not faster} verdict; see {@link
+     * dev.compresso.eval.Speed} for other settings and {@link Charts#speed} for the bar chart.
+     *
+     * @param models the models, the first being the baseline
+     * @return the table
+     */
+    public static Table speed(Network... models) {
+        return dev.compresso.eval.Speed.defaults().measure(models);
+    }
+
+    /**
      * Saves a chart as PNG and SVG in the output folder: the system property {@code compresso.out}
      * (set by {@code ./compresso run} and {@code demo}), else {@code out/}.
      *

@@ -160,6 +160,44 @@ public final class Charts {
     }
 
     /**
+     * Throughput per model as grouped bars, one series per runtime and batch size, from a {@link
+     * dev.compresso.eval.Speed} table; the title states the threads.
+     *
+     * @param speed the table {@code speed(...)} returned
+     * @return the chart: x = model, y = samples per second
+     * @throws IllegalArgumentException if the table lacks the speed columns
+     */
+    public static org.knowm.xchart.CategoryChart speed(Table speed) {
+        for (String c : List.of("model", "runtime", "batch", "throughput_per_s", "threads")) {
+            if (!speed.columnNames().contains(c)) {
+                throw new IllegalArgumentException("table '" + speed.name() + "' has no column '" + c + "'; pass the table speed(...) returns");
+            }
+        }
+        List<String> models = new ArrayList<>();
+        for (String m : speed.stringColumn("model")) {
+            if (!models.contains(m)) {
+                models.add(m);
+            }
+        }
+        int threads = speed.rowCount() == 0 ? 1 : speed.intColumn("threads").get(0);
+        org.knowm.xchart.CategoryChart chart = new org.knowm.xchart.CategoryChartBuilder().width(760).height(440)
+                .title("Measured throughput (" + threads + " thread" + (threads == 1 ? "" : "s") + ", median of runs)")
+                .xAxisTitle("model").yAxisTitle("samples / s").build();
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideE);
+        chart.getStyler().setXAxisLabelRotation(15);
+        java.util.Map<String, double[]> series = new java.util.LinkedHashMap<>();
+        for (int r = 0; r < speed.rowCount(); r++) {
+            // int8 models run in ONNX Runtime: their bars stand in the ONNX Runtime series
+            String key = speed.stringColumn("runtime").get(r).replace(" int8", "") + ", batch " + speed.intColumn("batch").get(r);
+            series.computeIfAbsent(key, k -> new double[models.size()])[models.indexOf(speed.stringColumn("model").get(r))] =
+                    speed.doubleColumn("throughput_per_s").get(r);
+        }
+        series.forEach((k, v) -> chart.addSeries(k, models, Arrays.stream(v).boxed().toList()));
+        return chart;
+    }
+
+    /**
      * Saves a chart as {@code base.png} and {@code base.svg}.
      *
      * @param chart any XChart chart

@@ -504,6 +504,22 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * Folds every BatchNorm that directly follows a Conv2d or Linear layer (and is that layer's only
+     * consumer) into the layer's weight and bias, as torch.ao's {@code fuse_modules} does: the new
+     * network has no BatchNorm nodes there and computes what this one computes in evaluation mode.
+     * BatchNorms that cannot be folded are left and named in the chain step, for example {@code
+     * foldBatchNorm(12 folded; left 'x.bn': no Conv2d or Linear before it)}. See {@link
+     * dev.compresso.deploy.BatchNormFolding}.
+     *
+     * @return the folded network, named {@code NAME-folded}, evaluated on this network's training data
+     *     when it has one
+     * @throws IllegalStateException if this network is quantized or weight-shared (fold before that)
+     */
+    public Network foldBatchNorm() {
+        return dev.compresso.deploy.BatchNormFolding.fold(this);
+    }
+
+    /**
      * Writes this network to a packed file in the output folder ({@code compresso.out}, else {@code
      * out/}) as {@code NAME.cmpr}, reads it back and verifies it; see {@link dev.compresso.store.PackedModel}.
      *
@@ -533,6 +549,25 @@ public final class Network implements AutoCloseable {
      */
     public java.nio.file.Path exportOnnx(String file) {
         return dev.compresso.onnx.OnnxFile.write(this, java.nio.file.Path.of(file));
+    }
+
+    /**
+     * Writes this quantized network as int8 QDQ ONNX that ONNX Runtime runs with int8 kernels, and
+     * checks that ONNX Runtime loads it. The network must be quantized with {@code
+     * quantize(weightsTo(8).perChannel().activations(8))} (optionally {@code .foldBatchNorm()}); the
+     * file's int8 weight levels × scales are exactly the weights this network evaluates with. Use
+     * {@link #exportOnnx(String)} for an fp32 file of any network. See {@link
+     * dev.compresso.onnx.OnnxFile#writeInt8}.
+     *
+     * @param file where to write, for example {@code "out/resnet20-int8.onnx"}
+     * @return the file
+     * @throws IllegalArgumentException if weights or activations are not 8-bit as required, or the
+     *     activations were never calibrated; the message says which call fixes it
+     * @throws dev.compresso.onnx.OnnxException if ONNX Runtime cannot load the file (its message; the
+     *     file stays for inspection)
+     */
+    public java.nio.file.Path exportInt8(String file) {
+        return dev.compresso.onnx.OnnxFile.writeInt8(this, java.nio.file.Path.of(file));
     }
 
     /**

@@ -600,6 +600,44 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * Simulated unsigned quantization of any value to {@code bits} over levels {@code [0, 2^bits−1]}
+     * with a zero point: {@code (clip(round(x / scale) + zeroPoint) − zeroPoint) · scale}, ONNX's
+     * QuantizeLinear then DequantizeLinear. Calibrated activation quantization puts it where int8
+     * kernels read and write values that no ReLU bounds (convolution inputs and outputs); the
+     * rounding passes gradients straight through, so it trains.
+     */
+    record Quantize(int bits, float scale, int zeroPoint) implements Op {
+        /** Checks the grid. */
+        public Quantize {
+            check(bits >= 2 && bits <= 16, "activation bits=" + bits + " must be in 2 to 16");
+            check(scale > 0 && !Float.isInfinite(scale), "quantization scale=" + scale + " must be finite and > 0");
+            check(zeroPoint >= 0 && zeroPoint < (1 << bits), "zero point=" + zeroPoint + " must be in [0, " + ((1 << bits) - 1) + "]");
+        }
+
+        @Override
+        public String type() {
+            return "Quantize";
+        }
+
+        @Override
+        public long[] outputShape(List<long[]> s, long batch) {
+            return s.get(0).clone();
+        }
+
+        @Override
+        public NDArray forward(List<NDArray> in, List<NDArray> p, boolean training, long batch) {
+            NDArray x = in.get(0);
+            NDArray q = x.div(scale).round().add(zeroPoint).clip(0, (1 << bits) - 1).sub(zeroPoint).mul(scale);
+            return x.add(q.sub(x).stopGradient());
+        }
+
+        @Override
+        public String encode() {
+            return "quant bits=" + bits + " scale=" + scale + " zero=" + zeroPoint;
+        }
+    }
+
     // ------------------------------------------------------------------ pooling and reductions
 
     /** 2-D max or average pooling; pads as in {@link Conv}. */
@@ -1022,6 +1060,7 @@ public sealed interface Op {
                 case "softmax" -> new Softmax(i(a, "axis"));
                 case "dropout" -> new Dropout(f(a, "rate"));
                 case "relu-quant" -> new QuantRelu(i(a, "bits"), f(a, "max"));
+                case "quant" -> new Quantize(i(a, "bits"), f(a, "scale"), i(a, "zero"));
                 case "maxpool", "avgpool" -> new Pool2d(t[0].equals("maxpool"), ia(a, "kernel"), ia(a, "stride"), ia(a, "pads"),
                         b(a, "ceil"), b(a, "countpad"));
                 case "globalavgpool", "globalmaxpool" -> new GlobalPool(t[0].equals("globalmaxpool"));
@@ -1052,7 +1091,7 @@ public sealed interface Op {
             throw new IllegalArgumentException("op '" + line + "' cannot be read: " + e.getMessage()
                     + "; the ops are conv, linear, batchnorm, layernorm, tensor, constant, relu, sigmoid, tanh, erf, sqrt, exp, neg,"
                     + " abs, reciprocal, identity, clip, hardsigmoid, hardswish, add, sub, mul, div, pow, matmul, softmax, dropout,"
-                    + " relu-quant, maxpool, avgpool, globalavgpool, globalmaxpool, reducemean, reducesum, flatten, reshape, expand,"
+                    + " relu-quant, quant, maxpool, avgpool, globalavgpool, globalmaxpool, reducemean, reducesum, flatten, reshape, expand,"
                     + " pad, transpose, concat, slice, pick", e);
         }
     }

@@ -18,12 +18,62 @@ final class OnnxExport {
     private final Network network;
     private final Graph graph;
     private final Onnx.Graph.Builder g = Onnx.Graph.newBuilder();
+    private final boolean qdq;
+    /** In QDQ mode: the values that are DequantizeLinear outputs, with their {scale, zero point}. */
+    private final java.util.Map<String, float[]> grid = new java.util.HashMap<>();
+    private boolean plain;
     private String batchValue;
     private int counter;
 
-    private OnnxExport(Network network) {
+    private OnnxExport(Network network, boolean qdq) {
         this.network = network;
         this.graph = network.architecture().graph();
+        this.qdq = qdq;
+    }
+
+    /**
+     * The int8 QDQ form of a model quantized with {@code weightsTo(8).perChannel().activations(8)}:
+     * weights as int8 initializers with per-channel DequantizeLinear (axis 0), biases of layers that
+     * read quantized values as int32 (scale = input scale × weight scale), and a uint8
+     * QuantizeLinear/DequantizeLinear pair at every calibrated activation, so ONNX Runtime fuses them
+     * into int8 kernels (QLinearConv and friends).
+     */
+    static Onnx.Model int8(Network network) {
+        String fix = "quantize the unquantized model with quantize(weightsTo(8).perChannel().activations(8)) (add"
+                + " .foldBatchNorm() to fold BatchNorms first)";
+        if (!network.architecture().isGraph()) {
+            model(network); // throws the explanatory error
+        }
+        dev.compresso.quantize.QuantConstraint qc = network.constraint(dev.compresso.quantize.QuantConstraint.class);
+        if (qc == null) {
+            throw new IllegalArgumentException("exportInt8: network '" + network.name() + "' is not quantized, so it has no int8"
+                    + " weights; " + fix);
+        }
+        Graph g = network.architecture().graph();
+        int activations = 0;
+        for (Graph.Node n : g.nodes()) {
+            int bits = n.op() instanceof Op.QuantRelu q ? q.bits() : n.op() instanceof Op.Quantize q ? q.bits() : 0;
+            if (bits != 0 && bits != 8) {
+                throw new IllegalArgumentException("exportInt8: activation '" + n.name() + "' of network '" + network.name()
+                        + "' is quantized to " + bits + " bits, but int8 export needs 8; " + fix);
+            }
+            activations += bits == 8 ? 1 : 0;
+            if (n.op() instanceof Op.Conv || n.op() instanceof Op.Linear) {
+                String w = n.name() + "_weight";
+                Integer bits2 = qc.bits().get(w);
+                if (bits2 == null || bits2 != 8 || !qc.symmetricPerChannel(w)) {
+                    throw new IllegalArgumentException("exportInt8: weight '" + w + "' of network '" + network.name() + "' is "
+                            + (bits2 == null ? "not quantized" : "quantized to " + bits2 + " bits"
+                                    + (qc.symmetricPerChannel(w) ? "" : ", not symmetric per channel"))
+                            + ", but int8 export needs 8 bits, symmetric, one scale per output channel; " + fix);
+                }
+            }
+        }
+        if (activations == 0) {
+            throw new IllegalArgumentException("exportInt8: the activations of network '" + network.name() + "' were never"
+                    + " calibrated, so there are no int8 activation scales; " + fix);
+        }
+        return new OnnxExport(network, true).build();
     }
 
     static Onnx.Model model(Network network) {
@@ -32,7 +82,7 @@ final class OnnxExport {
                     + network.architecture().description() + "), which has no graph to export; build it from standard DJL"
                     + " blocks, or export it from PyTorch with torch.onnx.export and import that with onnx(...)");
         }
-        return new OnnxExport(network).build();
+        return new OnnxExport(network, false).build();
     }
 
     private Onnx.Model build() {
@@ -69,10 +119,13 @@ final class OnnxExport {
         Op op = n.op();
         String x = n.inputs().isEmpty() ? null : n.inputs().get(0);
         String out = n.name();
+        if (qdq && !plain && qdqNode(n, op, x, out)) {
+            return;
+        }
         if (op instanceof Op.Conv c) {
-            List<String> ins = new ArrayList<>(List.of(x, param(n, "weight")));
+            List<String> ins = new ArrayList<>(List.of(x, weight(n, x)));
             if (c.bias()) {
-                ins.add(param(n, "bias"));
+                ins.add(bias(n, x));
             }
             g.addNode(node("Conv", ins, out, ints("kernel_shape", c.kernel()), ints("strides", c.stride()),
                     ints("pads", c.pads()), ints("dilations", c.dilation()), integer("group", c.groups())));
@@ -137,6 +190,19 @@ final class OnnxExport {
             g.addNode(node("Round", List.of(d), rd));
             g.addNode(node("Clip", List.of(rd, scalar(0f), scalar((1 << q.bits()) - 1)), cl));
             g.addNode(node("Mul", List.of(cl, scalar(scale)), out));
+        } else if (op instanceof Op.Quantize q) {
+            // (clip(round(x / s) + z) - z) * s, the simulated quantization the model was evaluated with
+            String d = temp(out, "div");
+            String rd = temp(out, "round");
+            String sh = temp(out, "shift");
+            String cl = temp(out, "clip");
+            String un = temp(out, "unshift");
+            g.addNode(node("Div", List.of(x, scalar(q.scale())), d));
+            g.addNode(node("Round", List.of(d), rd));
+            g.addNode(node("Add", List.of(rd, scalar(q.zeroPoint())), sh));
+            g.addNode(node("Clip", List.of(sh, scalar(0f), scalar((1 << q.bits()) - 1)), cl));
+            g.addNode(node("Sub", List.of(cl, scalar(q.zeroPoint())), un));
+            g.addNode(node("Mul", List.of(un, scalar(q.scale())), out));
         } else if (op instanceof Op.Pool2d p) {
             List<Onnx.Attribute> attrs = new ArrayList<>(List.of(ints("kernel_shape", p.kernel()), ints("strides", p.stride()),
                     ints("pads", p.pads()), integer("ceil_mode", p.ceil() ? 1 : 0)));
@@ -180,9 +246,9 @@ final class OnnxExport {
     private void linear(Graph.Node n, Op.Linear l, String x, String out) {
         long[] in = graph.shapes(1).get(x);
         if (in.length == 2) {
-            List<String> ins = new ArrayList<>(List.of(x, param(n, "weight")));
+            List<String> ins = new ArrayList<>(List.of(x, weight(n, x)));
             if (l.bias()) {
-                ins.add(param(n, "bias"));
+                ins.add(bias(n, x));
             }
             g.addNode(node("Gemm", ins, out, integer("transB", 1)));
             return;
@@ -203,6 +269,97 @@ final class OnnxExport {
         String mm = temp(out, "matmul");
         g.addNode(node("MatMul", List.of(x, wt), mm));
         g.addNode(node("Add", List.of(mm, param(n, "bias")), out));
+    }
+
+    /**
+     * QDQ mode: quantized activations become QuantizeLinear/DequantizeLinear pairs, and ops that keep
+     * a grid are followed by a pair on their input's grid, so ONNX Runtime sees DQ → op → Q groups.
+     *
+     * @return true if the node was written
+     */
+    private boolean qdqNode(Graph.Node n, Op op, String x, String out) {
+        if (op instanceof Op.QuantRelu q) {
+            quantizeDequantize(x, out, q.max() / ((1 << q.bits()) - 1), 0);
+            return true;
+        }
+        if (op instanceof Op.Quantize q) {
+            quantizeDequantize(x, out, q.scale(), q.zeroPoint());
+            return true;
+        }
+        if (dev.compresso.quantize.Quantization.keepsGrid(op) && grid.containsKey(x)) {
+            float[] sz = grid.get(x);
+            String moved = temp(out, "float");
+            plain = true;
+            node(new Graph.Node(moved, op, n.inputs()));
+            plain = false;
+            quantizeDequantize(moved, out, sz[0], (int) sz[1]);
+            return true;
+        }
+        return false;
+    }
+
+    private void quantizeDequantize(String x, String out, float scale, int zeroPoint) {
+        String s = temp(out, "scale");
+        String z = temp(out, "zero_point");
+        String q = temp(out, "quantized");
+        g.addInitializer(OnnxTensors.floats(s, new long[0], new float[] {scale}));
+        g.addInitializer(OnnxTensors.bytes(z, new long[0], Onnx.Tensor.DataType.UINT8_VALUE, new byte[] {(byte) zeroPoint}));
+        g.addNode(node("QuantizeLinear", List.of(x, s, z), q));
+        g.addNode(node("DequantizeLinear", List.of(q, s, z), out));
+        grid.put(out, new float[] {scale, zeroPoint});
+    }
+
+    /** A layer's weight: in QDQ mode int8 levels with per-channel scales and a DequantizeLinear, else fp32. */
+    private String weight(Graph.Node n, String x) {
+        String name = n.name() + "_weight";
+        if (!qdq) {
+            return param(n, "weight");
+        }
+        long[] shape = network.parameterArray(name).getShape().getShape();
+        float[] w = network.weights(name);
+        int rows = (int) shape[0];
+        float[] scales = dev.compresso.quantize.Quantizer.symmetricScales(w, rows, 8);
+        int[] levels = dev.compresso.quantize.Quantizer.levels(w, scales);
+        byte[] b = new byte[levels.length];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) levels[i];
+        }
+        String q = name + "_int8";
+        String s = name + "_scale";
+        // no zero point: it defaults to 0 (symmetric), of the levels' type
+        g.addInitializer(OnnxTensors.bytes(q, shape, Onnx.Tensor.DataType.INT8_VALUE, b));
+        g.addInitializer(OnnxTensors.floats(s, new long[] {rows}, scales));
+        g.addNode(node("DequantizeLinear", List.of(q, s), name, integer("axis", 0)));
+        weightScales.put(n.name(), scales);
+        return name;
+    }
+
+    private final java.util.Map<String, float[]> weightScales = new java.util.HashMap<>();
+
+    /**
+     * A layer's bias: in QDQ mode, when the layer reads a quantized value, int32 levels at scale input
+     * scale × weight scale (what int8 kernels add to their int32 accumulators), else fp32.
+     */
+    private String bias(Graph.Node n, String x) {
+        float[] ws = weightScales.get(n.name());
+        if (!qdq || ws == null || !grid.containsKey(x)) {
+            return param(n, "bias");
+        }
+        String name = n.name() + "_bias";
+        float[] b = network.weights(name);
+        float in = grid.get(x)[0];
+        float[] scales = new float[b.length];
+        int[] levels = new int[b.length];
+        for (int i = 0; i < b.length; i++) {
+            scales[i] = in * ws[i];
+            levels[i] = (int) Math.max(Integer.MIN_VALUE + 1L, Math.min(Integer.MAX_VALUE, Math.rint(b[i] / (double) scales[i])));
+        }
+        String q = name + "_int32";
+        String s = name + "_scale";
+        g.addInitializer(OnnxTensors.ints(q, new long[] {b.length}, levels));
+        g.addInitializer(OnnxTensors.floats(s, new long[] {b.length}, scales));
+        g.addNode(node("DequantizeLinear", List.of(q, s), name, integer("axis", 0)));
+        return name;
     }
 
     /** A parameter as an initializer named like the parameter. */

@@ -217,4 +217,28 @@ public final class OnnxFile {
         dev.compresso.store.AtomicFiles.write(file, bytes, "ONNX model");
         return file;
     }
+
+    /**
+     * Writes a model quantized with {@code quantize(weightsTo(8).perChannel().activations(8))} as int8
+     * QDQ ONNX (opset 13), atomically, then loads it in ONNX Runtime to make sure it runs. Weights are
+     * int8 initializers with one scale per output channel (DequantizeLinear, axis 0) whose levels ×
+     * scales are exactly the weights Compresso evaluated; activations are uint8 QuantizeLinear /
+     * DequantizeLinear pairs at the calibrated points; biases of layers that read quantized values are
+     * int32 at input scale × weight scale. ONNX Runtime fuses the groups into int8 kernels
+     * (QLinearConv, QLinearAdd...).
+     *
+     * @param network the quantized model
+     * @param file where to write; its folder is created
+     * @return the file
+     * @throws IllegalArgumentException if a weight is not 8-bit symmetric per channel, an activation is
+     *     not 8-bit, or the activations were never calibrated; the message names the call that fixes it
+     * @throws OnnxException if ONNX Runtime cannot load the written file: its message, and the file
+     *     stays for inspection
+     */
+    public static Path writeInt8(Network network, Path file) {
+        byte[] bytes = OnnxExport.int8(network).toByteArray();
+        dev.compresso.store.AtomicFiles.write(file, bytes, "ONNX model");
+        OnnxRuntimeSession.open(file, 1).close();
+        return file;
+    }
 }

@@ -128,4 +128,14 @@ final class OnnxTensors {
         return Onnx.Tensor.newBuilder().setName(name).setDataType(type).addAllDims(Arrays.stream(dims).boxed().toList())
                 .setRawData(ByteString.copyFrom(values)).build();
     }
+
+    static Onnx.Tensor ints(String name, long[] dims, int[] values) {
+        ByteBuffer b = ByteBuffer.allocate(4 * values.length).order(ByteOrder.LITTLE_ENDIAN);
+        for (int v : values) {
+            b.putInt(v);
+        }
+        b.flip();
+        return Onnx.Tensor.newBuilder().setName(name).setDataType(Onnx.Tensor.DataType.INT32_VALUE)
+                .addAllDims(Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(b)).build();
+    }
 }

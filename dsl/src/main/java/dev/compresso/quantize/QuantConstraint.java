@@ -50,6 +50,18 @@ public final class QuantConstraint implements Constraint {
         return b;
     }
 
+    /**
+     * Whether parameter {@code name} is quantized symmetrically with one scale per output channel,
+     * the scheme int8 runtimes take ({@code weightsTo(8).perChannel()}).
+     *
+     * @param name a full parameter name
+     * @return true if it is quantized that way; false if it is quantized otherwise or not at all
+     */
+    public boolean symmetricPerChannel(String name) {
+        Scheme s = schemes.get(name);
+        return s != null && s.symmetric() && s.perChannel();
+    }
+
     @Override
     public synchronized void apply(Map<String, NDArray> parameters) {
         if (before != null) {

@@ -50,10 +50,11 @@ public final class Quantizer {
             hi = Math.max(hi, in[i]);
         }
         if (symmetric) {
-            double qmax = (1 << (bits - 1)) - 1;
-            double scale = Math.max(-lo, hi) / qmax;
+            // a float scale and a float product, as ONNX's DequantizeLinear computes level × scale
+            float qmax = (1 << (bits - 1)) - 1;
+            float scale = (float) (Math.max(-lo, hi) / qmax);
             for (int i = from; i < to; i++) {
-                out[i] = scale == 0 ? 0f : (float) (Math.max(-qmax, Math.min(qmax, Math.rint(in[i] / scale))) * scale);
+                out[i] = scale == 0 ? 0f : (float) Math.max(-qmax, Math.min(qmax, Math.rint(in[i] / scale))) * scale;
             }
         } else {
             double levels = (1 << bits) - 1;
@@ -73,6 +74,80 @@ public final class Quantizer {
                 out[i] = 0f; // +0.0, never -0.0
             }
         }
+    }
+
+    /**
+     * The per-row scales of values that symmetric quantization produced (each value is {@code level ×
+     * scale} in float arithmetic, {@code |level| ≤ 2^(bits−1)−1}), so they can be written as integer
+     * levels and scales that reproduce them exactly. A row of zeros gets scale 1.
+     *
+     * @param values the quantized values, row-major
+     * @param rows number of rows (output channels); 1 for one scale per tensor
+     * @param bits the bits they were quantized to
+     * @return one scale per row
+     * @throws IllegalStateException if some row's values lie on no such grid (they were changed after
+     *     quantizing); the message names the row
+     */
+    public static float[] symmetricScales(float[] values, int rows, int bits) {
+        int size = values.length / rows;
+        float qmax = (1 << (bits - 1)) - 1;
+        float[] scales = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            float hi = 0;
+            for (int i = r * size; i < (r + 1) * size; i++) {
+                hi = Math.max(hi, Math.abs(values[i]));
+            }
+            if (hi == 0) {
+                scales[r] = 1f;
+                continue;
+            }
+            float s0 = hi / qmax;
+            float found = Float.NaN;
+            float up = s0;
+            float down = s0;
+            for (int k = 0; k < 600 && Float.isNaN(found); k++) {
+                if (onGrid(values, r * size, (r + 1) * size, up, qmax)) {
+                    found = up;
+                } else if (onGrid(values, r * size, (r + 1) * size, down, qmax)) {
+                    found = down;
+                }
+                up = Math.nextUp(up);
+                down = Math.nextDown(down);
+            }
+            if (Float.isNaN(found)) {
+                throw new IllegalStateException("row " + r + " of " + rows + " is not on a symmetric " + bits
+                        + "-bit grid (largest value " + hi + "); its values were changed after quantizing. Quantize again from"
+                        + " the unquantized model");
+            }
+            scales[r] = found;
+        }
+        return scales;
+    }
+
+    /**
+     * The integer levels of symmetric-quantized values: {@code rint(value / scale)} per row.
+     *
+     * @param values the quantized values, row-major
+     * @param scales one scale per row, from {@link #symmetricScales}
+     * @return the levels
+     */
+    public static int[] levels(float[] values, float[] scales) {
+        int size = values.length / scales.length;
+        int[] q = new int[values.length];
+        for (int i = 0; i < values.length; i++) {
+            q[i] = (int) Math.rint(values[i] / scales[i / size]);
+        }
+        return q;
+    }
+
+    private static boolean onGrid(float[] v, int from, int to, float s, float qmax) {
+        for (int i = from; i < to; i++) {
+            float q = (float) Math.rint(v[i] / s);
+            if (Math.abs(q) > qmax || q * s != v[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

@@ -1,7 +1,7 @@
 // Deployment on full Fashion-MNIST (issue 12's numbers): resnet(20) with ~50 % of the channels of
 // every dependency group removed (residual-coupled groups included) and fine-tuned, against the dense
-// model and an unstructured 80 %-sparse one; MACs and parameters before and after; batch-1 and
-// batch-64 latency in DJL (PyTorch engine) and ONNX Runtime; mobilenetV2 quantized to int8.
+// model and an unstructured 80 %-sparse one; MACs and parameters before and after; BatchNorm folding, int8 QDQ export for ONNX Runtime, batch-1 and batch-64 latency in DJL (PyTorch
+// engine) and ONNX Runtime measured by speed(); mobilenetV2 quantized to int8.
 // Run: ./compresso run examples/deployment.jsh --log out/deployment/log.csv
 // notebooks/08-deployment.ipynb is the few-minute version of this on a subset.
 
@@ -27,59 +27,23 @@ long macs(Network n) {
     return total;
 }
 
-// Latency, measured: the median of `runs` timed forward passes after `warm` untimed ones, one thread.
-double median(double[] v) { var s = v.clone(); Arrays.sort(s); return s[s.length / 2]; }
-
-double djlMs(Network n, int batch, int warm, int runs) {
-    var store = new ai.djl.training.ParameterStore(n.manager(), false);
-    var ms = new double[runs];
-    try (var m = n.manager().newSubManager()) {
-        var x = m.randomNormal(new ai.djl.ndarray.types.Shape(batch, 1, 28, 28));
-        for (int i = -warm; i < runs; i++) {
-            long t0 = System.nanoTime();
-            try (var call = m.newSubManager()) {   // the intermediates land here and are freed with it
-                x.tempAttach(call);
-                n.block().forward(store, new ai.djl.ndarray.NDList(x), false).singletonOrThrow().toFloatArray();
-            }
-            if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
-        }
-    }
-    return median(ms);
-}
-
-double ortMs(Path file, int batch, int warm, int runs) {
-    var x = new float[batch * 28 * 28];
-    var rnd = new Random(42);
-    for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-    var ms = new double[runs];
+// Top-1 of an ONNX file in ONNX Runtime (one thread), on the test images in batches of 100.
+double ortTop1(Path file, Samples test) {
+    int right = 0;
     try (var s = dev.compresso.onnx.OnnxRuntimeSession.open(file, 1)) {
-        for (int i = -warm; i < runs; i++) {
-            long t0 = System.nanoTime();
-            s.run(x, new long[] {batch, 1, 28, 28});
-            if (i >= 0) ms[i] = (System.nanoTime() - t0) / 1e6;
+        for (int from = 0; from < test.size(); from += 100) {
+            int to = Math.min(test.size(), from + 100);
+            var x = new float[(to - from) * test.sampleSize()];
+            test.copyFeatures(from, to, x, 0);
+            float[] y = s.run(x, new long[] {to - from, 1, 28, 28});
+            for (int i = 0; i < to - from; i++) {
+                int best = 0;
+                for (int k = 1; k < 10; k++) if (y[i * 10 + k] > y[i * 10 + best]) best = k;
+                if (best == test.label(from + i)) right++;
+            }
         }
     }
-    return median(ms);
-}
-
-Table speedTable(Network... nets) {
-    var t = Table.create("latency, ms per batch (median of 15 after 3 warm-up runs, 1 thread)",
-            StringColumn.create("model"), DoubleColumn.create("DJL b1"), DoubleColumn.create("DJL b64"),
-            DoubleColumn.create("ORT b1"), DoubleColumn.create("ORT b64"), DoubleColumn.create("DJL b64 img/s"),
-            DoubleColumn.create("ORT b64 img/s"));
-    for (var n : nets) {
-        var file = n.exportOnnx("out/deployment/" + n.name() + ".onnx");
-        double d1 = djlMs(n, 1, 3, 15), d64 = djlMs(n, 64, 3, 15), o1 = ortMs(file, 1, 3, 15), o64 = ortMs(file, 64, 3, 15);
-        t.stringColumn("model").append(n.name());
-        t.doubleColumn("DJL b1").append(d1);
-        t.doubleColumn("DJL b64").append(d64);
-        t.doubleColumn("ORT b1").append(o1);
-        t.doubleColumn("ORT b64").append(o64);
-        t.doubleColumn("DJL b64 img/s").append(64000 / d64);
-        t.doubleColumn("ORT b64 img/s").append(64000 / o64);
-        System.out.printf(Locale.ROOT, "%-28s DJL b1 %7.2f ms  b64 %8.2f ms | ORT b1 %7.2f ms  b64 %8.2f ms%n", n.name(), d1, d64, o1, o64);
-    }
-    return t;
+    return (double) right / test.size();
 }
 
 // 1. The dense baseline: resnet(20), 10 epochs on the 60,000 training images.
@@ -94,8 +58,9 @@ System.out.println(groups(dense).printAll());
 var slim = dense.shrink(channels(0.5).finetune(4));
 System.out.println(slim);
 
-// 3. Unstructured: 80 % of the weights zeroed, one shot. Same shapes, so the same work.
-var sparse = dense.prune(magnitude().sparsity(0.8));
+// 3. Unstructured: 80 % of the weights zeroed by magnitude, one fine-tuning epoch. Same shapes,
+//    so the same work for a dense kernel.
+var sparse = dense.prune(magnitude().sparsity(0.8).finetune(1));
 System.out.println(sparse);
 
 System.out.printf(Locale.ROOT, "parameters %,d -> %,d (%.2fx fewer); MACs %,d -> %,d (%.2fx fewer)%n",
@@ -105,20 +70,37 @@ System.out.printf(Locale.ROOT, "top-1 dense %.2f %%, slim %.2f %% (%+.2f pt), sp
         100 * dense.evaluation().top1(), 100 * slim.evaluation().top1(),
         100 * (slim.evaluation().top1() - dense.evaluation().top1()), 100 * sparse.evaluation().top1());
 
-// 4. Speed, measured.
-var speeds = speedTable(dense, sparse, slim);
-System.out.println(speeds.printAll());
-System.out.printf(Locale.ROOT, "batch-64 speed-up of the slim model: DJL %.2fx, ONNX Runtime %.2fx%n",
-        speeds.doubleColumn("DJL b64").get(0) / speeds.doubleColumn("DJL b64").get(2),
-        speeds.doubleColumn("ORT b64").get(0) / speeds.doubleColumn("ORT b64").get(2));
+// 4. BatchNorm folded into the convolutions (eval mode: same outputs), and the slim model in int8:
+//    folded first, 8-bit per-channel weights, 8-bit activations calibrated on 2,048 training images,
+//    exported as QDQ ONNX and scored by ONNX Runtime.
+var folded = slim.foldBatchNorm();
+float[] a = slim.outputs(data.test()), b = folded.outputs(data.test());
+double maxDiff = 0;
+for (int i = 0; i < a.length; i++) maxDiff = Math.max(maxDiff, Math.abs(a[i] - b[i]));
+System.out.printf(Locale.ROOT, "folded vs slim on the 10,000 test images: max |difference| %.2e%n", maxDiff);
+var slim8 = slim.quantize(weightsTo(8).perChannel().activations(8).foldBatchNorm());
+var slimFp32 = slim.exportOnnx("out/deployment/resnet20-slim.onnx");
+var slimInt8 = slim8.exportInt8("out/deployment/resnet20-slim-int8.onnx");
+System.out.printf(Locale.ROOT, "slim int8: top-1 %.2f %% (Compresso), %.2f %% (ONNX Runtime); file %,d bytes vs fp32 %,d (%.2fx)%n",
+        100 * slim8.evaluation().top1(), 100 * ortTop1(slimInt8, data.test()), Files.size(slimInt8), Files.size(slimFp32),
+        (double) Files.size(slimFp32) / Files.size(slimInt8));
 
-// 5. mobilenetV2 with 8-bit per-channel weights and 8-bit activations (calibrated on 2,048 training images).
+// 5. Speed, measured: batch 1 and 64, DJL and ONNX Runtime, 1 thread, median of 10 runs in turns.
+var speeds = speed(dense, sparse, slim, folded, slim8);
+System.out.println(speeds.printAll());
+save(Charts.speed(speeds), "deployment-speed");
+
+// 6. mobilenetV2, fp32 and int8 (folded, per-channel weights, calibrated activations) in ONNX Runtime.
 var mobile = mobilenetV2().train(data, epochs(5));
 System.out.println(mobile);
-var mobile8 = mobile.quantize(weightsTo(8).perChannel().activations(8));
+var mobile8 = mobile.quantize(weightsTo(8).perChannel().activations(8).foldBatchNorm());
 System.out.println(mobile8);
-System.out.printf(Locale.ROOT, "mobilenetV2 top-1 fp32 %.2f %%, int8 %.2f %% (%+.2f pt)%n",
-        100 * mobile.evaluation().top1(), 100 * mobile8.evaluation().top1(),
-        100 * (mobile8.evaluation().top1() - mobile.evaluation().top1()));
+var mobileFp32 = mobile.exportOnnx("out/deployment/mobilenetv2.onnx");
+var mobileInt8 = mobile8.exportInt8("out/deployment/mobilenetv2-int8.onnx");
+double ortMobile8 = ortTop1(mobileInt8, data.test());
+System.out.printf(Locale.ROOT, "mobilenetV2 top-1 fp32 %.2f %%, int8 %.2f %% (Compresso) %.2f %% (ONNX Runtime, %+.2f pt vs fp32); file %,d vs %,d bytes%n",
+        100 * mobile.evaluation().top1(), 100 * mobile8.evaluation().top1(), 100 * ortMobile8,
+        100 * (ortMobile8 - mobile.evaluation().top1()), Files.size(mobileInt8), Files.size(mobileFp32));
+System.out.println(speed(mobile, mobile8).printAll());
 
 System.out.println(log());

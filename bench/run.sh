@@ -53,6 +53,9 @@ case "$name" in
   pruning)
     build
     COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PruningBench "${1:-7}" "${2:-5}" ;;
+  deployment)
+    build
+    jvm dev.compresso.bench.DeploymentBench "$@" ;;
   pack)
     build
     COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PackBench "${1:-21}" "${2:-5}"

@@ -63,17 +63,19 @@ public final class Speed {
     private final int runs;
     private final int warmup;
     private final int[] batches;
+    private final boolean djl;
 
-    private Speed(int threads, int runs, int warmup, int[] batches) {
+    private Speed(int threads, int runs, int warmup, int[] batches, boolean djl) {
         this.threads = threads;
         this.runs = runs;
         this.warmup = warmup;
         this.batches = batches.clone();
+        this.djl = djl;
     }
 
     /** The defaults: 1 thread in both runtimes, batches 1 and 64, ≥ 3 warm-up runs and ≥ 2 s, median of 10. */
     public static Speed defaults() {
-        return new Speed(1, 10, 3, new int[] {1, 64});
+        return new Speed(1, 10, 3, new int[] {1, 64}, true);
     }
 
     /**
@@ -91,7 +93,7 @@ public final class Speed {
         if (n < 1) {
             throw new IllegalArgumentException("threads=" + n + " must be ≥ 1, for example 1 or 2");
         }
-        return new Speed(n, runs, warmup, batches);
+        return new Speed(n, runs, warmup, batches, djl);
     }
 
     /** These settings with {@code n} timed runs per measurement (≥ 3), of which the median is reported. */
@@ -99,7 +101,7 @@ public final class Speed {
         if (n < 3) {
             throw new IllegalArgumentException("runs=" + n + " must be ≥ 3 to take a median; 10 is usual");
         }
-        return new Speed(threads, n, warmup, batches);
+        return new Speed(threads, n, warmup, batches, djl);
     }
 
     /** These settings with {@code n} warm-up runs (≥ 0) before the timed ones, excluded from the table. */
@@ -107,7 +109,7 @@ public final class Speed {
         if (n < 0) {
             throw new IllegalArgumentException("warmup=" + n + " must be ≥ 0");
         }
-        return new Speed(threads, runs, n, batches);
+        return new Speed(threads, runs, n, batches, djl);
     }
 
     /** These settings with other batch sizes (each ≥ 1). */
@@ -115,7 +117,12 @@ public final class Speed {
         if (sizes.length == 0 || Arrays.stream(sizes).anyMatch(b -> b < 1)) {
             throw new IllegalArgumentException("batches " + Arrays.toString(sizes) + " must be one or more sizes ≥ 1, such as 1, 64");
         }
-        return new Speed(threads, runs, warmup, sizes);
+        return new Speed(threads, runs, warmup, sizes, djl);
+    }
+
+    /** These settings measuring in ONNX Runtime only, for large models whose DJL runs would take long. */
+    public Speed onnxRuntimeOnly() {
+        return new Speed(threads, runs, warmup, batches, false);
     }
 
     /**
@@ -155,7 +162,7 @@ public final class Speed {
                     }
                     ort.add(new OrtRunner(label, int8 ? ORT_INT8 : ORT, m.architecture().inputShape(), OnnxRuntimeSession.open(file, threads)));
                 }
-                if (!int8) {
+                if (!int8 && this.djl) {
                     djl.add(new DjlRunner(label, m));
                 }
             }

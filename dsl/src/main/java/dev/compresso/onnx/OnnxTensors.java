@@ -109,8 +109,12 @@ final class OnnxTensors {
         for (float v : values) {
             b.putFloat(v);
         }
+        return raw(name, dims, Onnx.Tensor.DataType.FLOAT_VALUE, b);
+    }
+
+    private static Onnx.Tensor raw(String name, long[] dims, int type, ByteBuffer b) {
         b.flip();
-        return Onnx.Tensor.newBuilder().setName(name).setDataType(Onnx.Tensor.DataType.FLOAT_VALUE)
+        return Onnx.Tensor.newBuilder().setName(name).setDataType(type)
                 .addAllDims(Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(b)).build();
     }
 
@@ -119,9 +123,7 @@ final class OnnxTensors {
         for (long v : values) {
             b.putLong(v);
         }
-        b.flip();
-        return Onnx.Tensor.newBuilder().setName(name).setDataType(Onnx.Tensor.DataType.INT64_VALUE)
-                .addAllDims(Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(b)).build();
+        return raw(name, dims, Onnx.Tensor.DataType.INT64_VALUE, b);
     }
 
     static Onnx.Tensor bytes(String name, long[] dims, int type, byte[] values) {
@@ -134,8 +136,6 @@ final class OnnxTensors {
         for (int v : values) {
             b.putInt(v);
         }
-        b.flip();
-        return Onnx.Tensor.newBuilder().setName(name).setDataType(Onnx.Tensor.DataType.INT32_VALUE)
-                .addAllDims(Arrays.stream(dims).boxed().toList()).setRawData(ByteString.copyFrom(b)).build();
+        return raw(name, dims, Onnx.Tensor.DataType.INT32_VALUE, b);
     }
 }

@@ -59,21 +59,6 @@ class Int8ExportTest {
         base.close();
     }
 
-    static int top1(float[] logits, Samples s) {
-        int right = 0;
-        int classes = logits.length / s.size();
-        for (int i = 0; i < s.size(); i++) {
-            int best = 0;
-            for (int k = 1; k < classes; k++) {
-                if (logits[i * classes + k] > logits[i * classes + best]) {
-                    best = k;
-                }
-            }
-            right += best == s.label(i) ? 1 : 0;
-        }
-        return right;
-    }
-
     static double ortTop1(Path file, Samples test) {
         float[] logits = new float[test.size() * 10];
         int n = 0;
@@ -87,7 +72,7 @@ class Int8ExportTest {
                 n += y.length;
             }
         }
-        return (double) top1(java.util.Arrays.copyOf(logits, n), test) / test.size();
+        return (double) dev.compresso.onnx.OnnxTestAccess.top1(java.util.Arrays.copyOf(logits, n), test) / test.size();
     }
 
     @Test

@@ -272,7 +272,7 @@ class OnnxTest {
         }
     }
 
-    private static int top1(float[] logits, Samples s) {
+    static int top1(float[] logits, Samples s) {
         int right = 0;
         int classes = logits.length / s.size();
         for (int i = 0; i < s.size(); i++) {

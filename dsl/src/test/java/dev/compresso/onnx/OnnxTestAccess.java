@@ -11,4 +11,9 @@ public final class OnnxTestAccess {
     public static void checker(Path file) {
         OnnxTest.checker(file);
     }
+
+    /** The number of samples whose largest logit is their label; see {@code OnnxTest.top1}. */
+    public static int top1(float[] logits, dev.compresso.data.Samples s) {
+        return OnnxTest.top1(logits, s);
+    }
 }

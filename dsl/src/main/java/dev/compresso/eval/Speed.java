@@ -316,6 +316,9 @@ public final class Speed {
         @Override
         void run() {
             try (NDManager step = scope.newSubManager()) {
+                // a pass's results land in its input's manager: attach the input to this pass's manager
+                // for the pass, so its intermediates are freed with it (tempAttach returns x afterwards)
+                x.tempAttach(step);
                 NDList out = net.block().forward(new ParameterStore(step, false), new NDList(x), false);
                 out.singletonOrThrow().toFloatArray();
             }

@@ -109,12 +109,16 @@ public final class Network implements AutoCloseable {
 
     private static Model newModel(Architecture architecture, long seed) {
         TorchRuntime.noGrad();
-        TorchRuntime.engine().setRandomSeed((int) seed);
-        Model model = Model.newInstance(architecture.name(), "PyTorch");
-        Block block = architecture.factory().get();
-        model.setBlock(block);
-        block.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(batchShape(architecture, 1)));
-        return model;
+        // PyTorch's random generator is one per process: seeding and drawing the initial weights must
+        // not interleave with another thread's (two Spark tasks in local[n] create models at once)
+        synchronized (Network.class) {
+            TorchRuntime.engine().setRandomSeed((int) seed);
+            Model model = Model.newInstance(architecture.name(), "PyTorch");
+            Block block = architecture.factory().get();
+            model.setBlock(block);
+            block.initialize(model.getNDManager(), DataType.FLOAT32, new Shape(batchShape(architecture, 1)));
+            return model;
+        }
     }
 
     /**

@@ -223,6 +223,16 @@ public final class Compresso {
         return PackedModel.load(Path.of(file));
     }
 
+    /**
+     * Reads a packed model file and evaluates it on {@code data}, which it keeps for the techniques
+     * that fine-tune or calibrate, with the default options of {@code epochs(1)} (Adam at 0.001):
+     * {@code load("out/base.cmpr", data).shrink(channels(0.5).finetune(2))}. For other options:
+     * {@code load(file).withData(data, epochs(1).learningRate(1e-4))}.
+     */
+    public static Network load(String file, DataSplit data) {
+        return PackedModel.load(Path.of(file)).withData(data, TrainOptions.epochs(1));
+    }
+
     // ---------------------------------------------------------------- distillation, low rank, your own models
 
     /**

@@ -420,6 +420,27 @@ public final class Network implements AutoCloseable {
     }
 
     /**
+     * This network evaluated on the test part of {@code data}, which it then keeps, with {@code
+     * options}, as if it had last been trained on them: techniques that fine-tune or calibrate
+     * ({@code shrink}, {@code prune}, {@code share}, {@code quantize}) use both. Meant for a model
+     * loaded from a file: {@code load("base.cmpr").withData(data, epochs(1).learningRate(1e-4))}.
+     * Shares the weights with the receiver; use the result, not the receiver.
+     *
+     * @param data the data to evaluate on now and to fine-tune on later
+     * @param options the options fine-tuning continues with (learning rate, batch size, seed)
+     * @return the evaluated network, recorded in the log
+     * @throws IllegalArgumentException if the data's samples do not fit this network's input
+     */
+    public Network withData(DataSplit data, TrainOptions options) {
+        long start = System.nanoTime();
+        Evaluation eval = evaluate(data);
+        Network result = new Network(architecture, model,
+                p.trained(TrainingHistory.EMPTY, eval, (System.nanoTime() - start) / 1e9, data, options));
+        options.log().record(result);
+        return result;
+    }
+
+    /**
      * The same network with an evaluation and wall time attached, for techniques that evaluate
      * after changing weights. Shares the weights with the receiver; use the result, not the receiver.
      */

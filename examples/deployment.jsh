@@ -9,7 +9,10 @@
 threads(1);
 String part = System.getenv().getOrDefault("PART", "all");
 System.out.println(versions());
-var data = fashionMnist();
+// TRAIN=n trains on the first n of the 60,000 training images (balanced across classes; the 10,000
+// test images stay): a mobilenetV2() epoch on all of them takes about half an hour on one core.
+int trainImages = Integer.parseInt(System.getenv().getOrDefault("TRAIN", "60000"));
+var data = trainImages == 60000 ? fashionMnist() : fashionMnist().subset(trainImages, 10000);
 System.out.println(data);
 
 // Multiply-accumulates of one image, counted on the graph: a convolution costs
@@ -49,10 +52,10 @@ double ortTop1(Path file, Samples test) {
 }
 
 // The dense baselines, trained once: Adam at 1e-3 for 8 epochs, then 2 at 1e-4. They are packed to
-// out/dense/NAME-e8+2.cmpr, shared with examples/resnet-deep-compression.jsh: whichever runs first
+// out/dense/NAME-e8+2.cmpr (-nTRAIN before .cmpr on a subset), shared with examples/resnet-deep-compression.jsh: whichever runs first
 // trains them, the other loads them with the same options for fine-tuning. Delete them to retrain.
 Network baseline(Network fresh) {
-    var file = Path.of("out/dense/" + fresh.name() + "-e8+2.cmpr");
+    var file = Path.of("out/dense/" + fresh.name() + "-e8+2" + (trainImages == 60000 ? "" : "-n" + trainImages) + ".cmpr");
     var last = epochs(2).learningRate(1e-4).seed(43);
     if (Files.exists(file)) {
         System.out.println("dense " + fresh.name() + ": loaded from " + file + " (delete it to train again)");

@@ -1,14 +1,9 @@
 package dev.compresso.eval;
 
 import dev.compresso.chart.Charts;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Base64;
 import org.knowm.xchart.internal.chartpart.Chart;
 import tech.tablesaw.api.Table;
@@ -91,34 +86,17 @@ public final class HtmlReport {
     }
 
     /**
-     * Writes text to a file atomically: a temporary file in the same folder, then a rename, so a
+     * Writes text as UTF-8 to a file atomically ({@link dev.compresso.store.AtomicFiles#write}), so a
      * failed write never leaves a half-written file. The folder is created.
      *
      * @param file the target
-     * @param text the content, written as UTF-8
+     * @param text the content
      * @param what what the file is, for the error message, for example {@code "the log"}
      * @return the absolute target path
      */
-    public static Path writeAtomically(Path file, String text, String what) {
-        Path target = file.toAbsolutePath();
-        try {
-            Files.createDirectories(target.getParent());
-            Path tmp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".part");
-            try {
-                Files.writeString(tmp, text, StandardCharsets.UTF_8);
-                try {
-                    Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-                } catch (AtomicMoveNotSupportedException e) {
-                    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-                }
-            } finally {
-                Files.deleteIfExists(tmp);
-            }
-            return target;
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + what + " to " + target + ": " + e.getMessage()
-                    + "; check that the folder is writable", e);
-        }
+    static Path writeAtomically(Path file, String text, String what) {
+        dev.compresso.store.AtomicFiles.write(file, text.getBytes(StandardCharsets.UTF_8), what);
+        return file.toAbsolutePath();
     }
 
     /** Escapes text for HTML. */

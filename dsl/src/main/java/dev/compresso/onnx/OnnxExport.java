@@ -24,11 +24,13 @@ final class OnnxExport {
     private boolean plain;
     private String batchValue;
     private int counter;
+    private final java.util.Set<String> graphNames = new java.util.HashSet<>();
 
     private OnnxExport(Network network, boolean qdq) {
         this.network = network;
         this.graph = network.architecture().graph();
         this.qdq = qdq;
+        graph.nodes().forEach(n -> graphNames.add(n.name()));
     }
 
     /**
@@ -298,15 +300,26 @@ final class OnnxExport {
         return false;
     }
 
+    /**
+     * A QuantizeLinear/DequantizeLinear pair from {@code x} to {@code out}. Its tensors get short
+     * names ({@code out/s}, {@code out/z}, {@code out/q}) and its nodes none (names are optional in
+     * ONNX): in a small int8 model the names are a tenth of the file.
+     */
     private void quantizeDequantize(String x, String out, float scale, int zeroPoint) {
-        String s = temp(out, "scale");
-        String z = temp(out, "zero_point");
-        String q = temp(out, "quantized");
+        String s = shortName(out, "s");
+        String z = shortName(out, "z");
+        String q = shortName(out, "q");
         g.addInitializer(OnnxTensors.floats(s, new long[0], new float[] {scale}));
         g.addInitializer(OnnxTensors.bytes(z, new long[0], Onnx.Tensor.DataType.UINT8_VALUE, new byte[] {(byte) zeroPoint}));
-        g.addNode(node("QuantizeLinear", List.of(x, s, z), q));
-        g.addNode(node("DequantizeLinear", List.of(q, s, z), out));
+        g.addNode(node("QuantizeLinear", List.of(x, s, z), q).toBuilder().clearName());
+        g.addNode(node("DequantizeLinear", List.of(q, s, z), out).toBuilder().clearName());
         grid.put(out, new float[] {scale, zeroPoint});
+    }
+
+    /** {@code base/what}, or a numbered temporary name if a node of the graph already has that name. */
+    private String shortName(String base, String what) {
+        String name = base + "/" + what;
+        return graphNames.contains(name) ? temp(base, what) : name;
     }
 
     /** A layer's weight: in QDQ mode int8 levels with per-channel scales and a DequantizeLinear, else fp32. */

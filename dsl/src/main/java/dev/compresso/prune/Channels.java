@@ -130,7 +130,8 @@ public final class Channels {
      *
      * @param network a graph network
      * @return the smaller network; {@code network} is unchanged
-     * @throws IllegalArgumentException if a per-group ratio names no group, or the network has no graph
+     * @throws IllegalArgumentException if a per-group ratio names no group or one that cannot be pruned, a
+     *     ratio would leave no channel in the blocks of a grouped convolution, or the network has no graph
      */
     public Network apply(Network network) {
         long start = System.nanoTime();

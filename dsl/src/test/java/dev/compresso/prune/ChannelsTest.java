@@ -126,6 +126,10 @@ class ChannelsTest {
                     scale = Math.max(scale, Math.abs(ref[i]));
                 }
                 assertTrue(scale > 0 && diff <= 1e-5 * Math.max(1, scale), "ONNX Runtime differs by " + diff + " at scale " + scale);
+                try (Network twice = base.shrink(Channels.channels(0.5).rounds(2).finetune(0))) {
+                    Op.Conv g = (Op.Conv) twice.architecture().graph().node("b1.conv2").op();
+                    assertEquals(List.of(4, 16, 16), List.of(g.groups(), g.in(), g.out()), g.toString());
+                }
                 try (Network back = OnnxFile.read(out)) {
                     Op.Conv g = (Op.Conv) back.architecture().graph().nodes().stream().filter(n -> n.op() instanceof Op.Conv c
                             && c.groups() > 1).findFirst().orElseThrow().op();

@@ -131,6 +131,24 @@ class DependencyGroupsTest {
     }
 
     @Test
+    void aGroupedConvolutionReadingAConcatenationBlocksItsParts() {
+        Nodes n = new Nodes();
+        n.conv("a", Graph.INPUT, 1, 8, 3, 1, 1);
+        n.conv("b", Graph.INPUT, 1, 8, 3, 1, 1);
+        n.add("cat", new Op.Concat(1, 2), "a", "b");
+        n.conv("g", "cat", 16, 16, 3, 1, 4);
+        n.add("pool", new Op.GlobalPool(false), "g");
+        n.add("flatten", new Op.Flatten(1), n.last);
+        n.add("fc", new Op.Linear(10, 16, true), n.last);
+        DependencyGroups g = DependencyGroups.of(new Graph(new long[] {1, 8, 8}, n.nodes, n.last));
+        for (String s : List.of("a", "b")) {
+            assertEquals("grouped convolution 'g' (Conv2d) reads channels of several sources (a concatenation)", g.group(s).blocked());
+        }
+        assertTrue(g.group("g").prunable());
+        assertEquals(4, g.group("g").convGroups());
+    }
+
+    @Test
     void aBlockOfOneChannelCannotBePrunedAndDepthwiseConvolutionsCarryAsBefore() {
         Nodes n = new Nodes();
         n.conv("a", Graph.INPUT, 1, 8, 3, 1, 1);

@@ -91,6 +91,10 @@ class ChannelsTest {
                     Channels.channels(0.6).l2().ratio("b0.conv1", 0.8))) {
                 checkShrinkMatchesMask(base, c);
             }
+            try (Network residual = trained(Network.create(DependencyGroupsTest.residualAroundAGroupedConv(), 1))) {
+                checkShrinkMatchesMask(residual, Channels.channels(0.5));
+                checkShrinkMatchesMask(residual, Channels.channels(0.4).bnScale());
+            }
             try (Network slim = base.shrink(Channels.channels(0.5).finetune(0))) {
                 Map<String, Op> ops = new java.util.HashMap<>();
                 slim.architecture().graph().nodes().forEach(n -> ops.put(n.name(), n.op()));

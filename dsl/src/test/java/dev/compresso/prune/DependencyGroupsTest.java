@@ -110,6 +110,32 @@ class DependencyGroupsTest {
         assertEquals("", t.stringColumn("grouped conv").get(t.stringColumn("group").indexOf("stem.conv")));
     }
 
+    /** A residual around a grouped convolution: it reads and writes one group. */
+    static Architecture residualAroundAGroupedConv() {
+        Nodes n = new Nodes();
+        n.conv("stem", Graph.INPUT, 1, 16, 3, 1, 1);
+        n.bn("stem.bn", 16);
+        String x = n.relu("stem.relu");
+        n.conv("g", x, 16, 16, 3, 1, 4);
+        n.bn("g.bn", 16);
+        n.add("add", new Op.Binary(Op.BinaryKind.ADD), "g.bn", x);
+        n.relu("relu");
+        n.add("pool", new Op.GlobalPool(false), n.last);
+        n.add("flatten", new Op.Flatten(1), n.last);
+        n.add("fc", new Op.Linear(10, 16, true), n.last);
+        return Architecture.of("residual-grouped", "x + grouped conv(x)", new Graph(new long[] {1, 28, 28}, n.nodes, n.last));
+    }
+
+    @Test
+    void aGroupedConvolutionInsideAResidualReadsAndWritesOneGroup() {
+        DependencyGroups g = DependencyGroups.of(residualAroundAGroupedConv().graph());
+        DependencyGroups.Group s = g.group("stem");
+        assertEquals(List.of("stem", "g"), s.producers());
+        assertEquals(List.of("g", "fc"), s.consumers());
+        assertEquals(4, s.convGroups());
+        assertTrue(s.prunable());
+    }
+
     @Test
     void groupedConvolutionsWithDifferentGroupsSplitIntoTheirLeastCommonMultiple() {
         Nodes n = new Nodes();

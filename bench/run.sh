@@ -15,11 +15,12 @@
 #   bench/run.sh resnet20 [batches] [epochs] [threads...]  resnet(20) epoch time vs the same net in python3-torch
 #   bench/run.sh onnx-coverage [threads] [models]  every torchvision model in $TV_ONNX: import, params, diff vs ONNX Runtime
 #   bench/run.sh resnet18 [runs]           import, prune+share+pack, load (0.27M/2.2M/11.7M params); export; ORT vs DJL latency
+#   bench/run.sh shrink RATIO FILE.onnx...  find dependency groups + shrink(channels(RATIO)) time, params, MACs, shrunk model in ONNX Runtime
 #   bench/run.sh repro [runs]              LeNet-300-100 training fingerprints under each CPU code-path setting, and the mode's speed cost
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
-name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|repro|runs|spark|resnet20|onnx-coverage|resnet18 [args]}"
+name="${1:?usage: bench/run.sh epoch|memory|engine|accuracy|pruning|pack|profile|demo|kernel|jshell|repro|runs|spark|resnet20|onnx-coverage|resnet18|shrink [args]}"
 shift
 
 build() {
@@ -99,6 +100,9 @@ case "$name" in
   deployment)
     build
     jvm dev.compresso.bench.DeploymentBench "$@" ;;
+  shrink)
+    build
+    COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.ShrinkBench "$@" ;;
   pack)
     build
     COMPRESSO_THREADS="${COMPRESSO_THREADS:-1}" jvm dev.compresso.bench.PackBench "${1:-21}" "${2:-5}"

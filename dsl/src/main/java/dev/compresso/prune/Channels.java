@@ -20,6 +20,11 @@ import java.util.Map;
  *
  * <p>A channel's importance is the L1 (default) or L2 norm of its producers' output filters, or the
  * absolute BatchNorm scale on it (network slimming, {@link #bnScale()}), summed over the group.
+ *
+ * <p>A group split into blocks by grouped convolutions ({@link DependencyGroups.Group#convGroups()})
+ * loses the same positions in every block, so each convolution keeps its groups with equal widths:
+ * a position's importance is summed over the blocks, and each block keeps the nearest whole number
+ * to {@code (1 − ratio) ×} its channels. A ratio that would leave a block empty is refused.
  */
 public final class Channels {
 
@@ -125,7 +130,8 @@ public final class Channels {
      *
      * @param network a graph network
      * @return the smaller network; {@code network} is unchanged
-     * @throws IllegalArgumentException if a per-group ratio names no group, or the network has no graph
+     * @throws IllegalArgumentException if a per-group ratio names no group or one that cannot be pruned, a
+     *     ratio would leave no channel in the blocks of a grouped convolution, or the network has no graph
      */
     public Network apply(Network network) {
         long start = System.nanoTime();
@@ -137,6 +143,7 @@ public final class Channels {
                         + "; the prunable groups are " + first.prunable().stream().map(DependencyGroups.Group::name).toList());
             }
         }
+        checkBlocks(first);
         Network current = network;
         int epochs = finetuneEpochs >= 0 ? finetuneEpochs : (network.trainedOn() != null ? 1 : 0);
         for (int r = 1; r <= rounds; r++) {
@@ -163,25 +170,63 @@ public final class Channels {
                 shrunkWeights(net, groups, keep));
     }
 
+    /**
+     * Refuses a ratio that would leave no channel in the blocks of a group split by grouped
+     * convolutions; global ranking always keeps one position per group and needs no check.
+     */
+    private void checkBlocks(DependencyGroups groups) {
+        if (global) {
+            return;
+        }
+        for (DependencyGroups.Group g : groups.prunable()) {
+            int n = g.channels() / g.convGroups();
+            double q = perGroup.getOrDefault(g.name(), ratio);
+            if (g.convGroups() > 1 && kept(n, q, g.convGroups()) < 1) {
+                String convs = String.join("', '", groups.groupedConvs(g));
+                String asked = perGroup.containsKey(g.name()) ? "ratio(\"" + g.name() + "\", " + q + ")" : "channels(" + q + ")";
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "%s would leave 0 of the %d channels in each of the %d"
+                        + " blocks of group '%s' (grouped convolution '%s' keeps its groups, each with the same width): every block"
+                        + " must keep at least one channel, so this group takes ratios up to %s; give it one, for example"
+                        + " channels(%s).ratio(\"%s\", %s)", asked, n, g.convGroups(), g.name(), convs,
+                        Math.floor((1 - 0.5 / n) * 1000) / 1000, ratio, g.name(), Math.round((1 - 1.0 / n) * 1000) / 1000.0));
+            }
+        }
+    }
+
+    /**
+     * Channels kept of {@code n} (per block) at ratio {@code f}: {@code n − ⌊f·n⌋} for a group of one
+     * block; the nearest whole number to {@code (1 − f)·n} for a group of several, where the rounding is
+     * repeated in every block.
+     */
+    static int kept(int n, double f, int blocks) {
+        return blocks == 1 ? n - (int) Math.floor(f * n + 1e-9) : (int) Math.round((1 - f) * n);
+    }
+
     /** The share of the current channels to remove in round {@code r} for a final ratio {@code q}. */
     private double roundShare(double q, int r) {
         return 1 - (1 - q * r / rounds) / (1 - q * (r - 1) / rounds);
     }
 
-    /** For every prunable group, the channels to keep (sorted), by group name, in round {@code r}. */
+    /**
+     * For every prunable group, the channels to keep (sorted), by group name, in round {@code r}. A
+     * group of several blocks is ranked by position within a block (its importance summed over the
+     * blocks) and keeps the same positions in every block.
+     */
     Map<String, int[]> choose(Network net, DependencyGroups groups, int r) {
-        Map<String, double[]> scores = new LinkedHashMap<>();
-        Map<String, Integer> targets = new LinkedHashMap<>();
+        Map<String, double[]> scores = new LinkedHashMap<>(); // per position within a block
+        Map<String, Integer> targets = new LinkedHashMap<>(); // positions kept per block
+        Map<String, Integer> blocks = new LinkedHashMap<>();
         for (DependencyGroups.Group g : groups.prunable()) {
-            scores.put(g.name(), scores(net, g));
+            scores.put(g.name(), perPosition(scores(net, g), g.convGroups()));
+            blocks.put(g.name(), g.convGroups());
         }
         if (!global) {
             for (DependencyGroups.Group g : groups.prunable()) {
                 double f = roundShare(perGroup.getOrDefault(g.name(), ratio), r);
-                targets.put(g.name(), Math.max(1, g.channels() - (int) Math.floor(f * g.channels() + 1e-9)));
+                targets.put(g.name(), Math.max(1, kept(g.channels() / g.convGroups(), f, g.convGroups())));
             }
         } else {
-            List<double[]> all = new ArrayList<>(); // {normalized score, group index, channel}
+            List<double[]> all = new ArrayList<>(); // {normalized score, group index, position}
             List<String> names = new ArrayList<>(scores.keySet());
             int total = 0;
             for (int gi = 0; gi < names.size(); gi++) {
@@ -190,19 +235,19 @@ public final class Channels {
                 for (int c = 0; c < s.length; c++) {
                     all.add(new double[] {mean > 0 ? s[c] / mean : 0, gi, c});
                 }
-                total += s.length;
+                total += s.length * blocks.get(names.get(gi));
                 targets.put(names.get(gi), s.length);
             }
             all.sort((a, b) -> Double.compare(a[0], b[0]));
             int remove = (int) Math.floor(roundShare(ratio, r) * total + 1e-9);
             for (double[] a : all) {
-                if (remove == 0) {
+                if (remove <= 0) {
                     break;
                 }
                 String g = names.get((int) a[1]);
                 if (targets.get(g) > 1) {
                     targets.put(g, targets.get(g) - 1);
-                    remove--;
+                    remove -= blocks.get(g); // a position stands for one channel in every block
                 }
             }
         }
@@ -215,14 +260,33 @@ public final class Channels {
                 order[i] = i;
             }
             Arrays.sort(order, (a, b) -> Double.compare(s[b], s[a]));
-            int[] kept = new int[k];
+            int[] positions = new int[k];
             for (int i = 0; i < k; i++) {
-                kept[i] = order[i];
+                positions[i] = order[i];
             }
-            Arrays.sort(kept);
+            Arrays.sort(positions);
+            int[] kept = new int[k * g.convGroups()];
+            for (int b = 0; b < g.convGroups(); b++) {
+                for (int i = 0; i < k; i++) {
+                    kept[b * k + i] = b * s.length + positions[i];
+                }
+            }
             keep.put(g.name(), kept);
         }
         return keep;
+    }
+
+    /** Channel scores summed over {@code blocks} equal blocks: one score per position within a block. */
+    private static double[] perPosition(double[] s, int blocks) {
+        if (blocks == 1) {
+            return s;
+        }
+        int n = s.length / blocks;
+        double[] r = new double[n];
+        for (int c = 0; c < s.length; c++) {
+            r[c % n] += s[c];
+        }
+        return r;
     }
 
     private double[] scores(Network net, DependencyGroups.Group g) {
@@ -367,7 +431,8 @@ public final class Channels {
                 long[] shape = net.parameterArray(n.name() + "_weight").getShape().getShape();
                 int[] outs = c.depthwise() ? (in == null ? all(c.out()) : keptInputs(in, groups, keep))
                         : keptOutputs(n.name(), groups, keep, c.out());
-                int[] ins = c.depthwise() || c.groups() > 1 || in == null ? all((int) shape[1]) : keptInputs(in, groups, keep);
+                int[] ins = c.depthwise() || in == null ? all((int) shape[1])
+                        : c.groups() > 1 ? withinBlock(keptInputs(in, groups, keep), c, n.name()) : keptInputs(in, groups, keep);
                 w.put(n.name() + "_weight", slice(net.weights(n.name() + "_weight"), shape, outs, ins));
                 if (c.bias()) {
                     w.put(n.name() + "_bias", pick(net.weights(n.name() + "_bias"), outs));
@@ -392,6 +457,24 @@ public final class Channels {
             }
         }
         return w;
+    }
+
+    /**
+     * The columns of a grouped convolution's weight {@code [out, in / groups, ...]} that its kept input
+     * channels keep: the kept positions of the first block, the same in every block.
+     */
+    private static int[] withinBlock(int[] keptInputs, Op.Conv c, String node) {
+        int block = c.in() / c.groups();
+        int[] first = Arrays.stream(keptInputs).filter(i -> i < block).toArray();
+        boolean same = first.length > 0 && first.length * c.groups() == keptInputs.length;
+        for (int i = 0; same && i < keptInputs.length; i++) {
+            same = keptInputs[i] == (i / first.length) * block + first[i % first.length];
+        }
+        if (!same) {
+            throw new IllegalStateException("grouped convolution '" + node + "' (groups=" + c.groups()
+                    + ") would keep different input positions in its groups: " + Arrays.toString(keptInputs));
+        }
+        return first;
     }
 
     /** Rows {@code outs} and columns {@code ins} of a {@code [out, in, ...]} tensor. */

@@ -20,8 +20,16 @@ import tech.tablesaw.api.Table;
  * a concatenation lays spaces side by side (with offsets); a flatten repeats each channel over the
  * spatial positions. A group is a joined space: its producers' output channels, every BatchNorm and
  * depthwise convolution on the way, and every consumer's input channels. A group that reaches the
- * network's input or output, a reshape or transpose that mixes channels, or a grouped convolution
- * cannot be pruned safely; it is kept and its reason named.
+ * network's input or output, or a reshape or transpose that mixes channels, cannot be pruned
+ * safely; it is kept and its reason named.
+ *
+ * <p>A grouped convolution (groups G > 1, not depthwise, as in ResNeXt and RegNet) keeps its G
+ * groups when pruned, each with the same number of input and output channels, so its weight {@code
+ * [out, in / G, kh, kw]} stays rectangular: the group it reads and the group it writes are split
+ * into G equal blocks ({@link Group#convGroups()}), and pruning removes the same positions from
+ * every block, as Torch-Pruning's channel groups do. A group touched by grouped convolutions with
+ * different G is split into their least common multiple. A group with one channel per block cannot
+ * lose any; it is kept and named so.
  */
 public final class DependencyGroups {
 
@@ -33,13 +41,15 @@ public final class DependencyGroups {
      *
      * @param name the name of its first producer node
      * @param channels how many channels it has
+     * @param convGroups the equal blocks its channels form for the grouped convolutions that read or
+     *     write it (1 if none do); pruning removes the same positions from every block
      * @param producers the Conv2d and Linear nodes whose output channels it is
      * @param carriers the BatchNorm and depthwise nodes that carry it
      * @param consumers the nodes whose input channels it feeds
      * @param blocked why it cannot be pruned, or null if it can
      */
-    public record Group(String name, int channels, List<String> producers, List<String> carriers, List<String> consumers,
-            String blocked) {
+    public record Group(String name, int channels, int convGroups, List<String> producers, List<String> carriers,
+            List<String> consumers, String blocked) {
         /** True if the group can be pruned. */
         public boolean prunable() {
             return blocked == null;
@@ -50,6 +60,8 @@ public final class DependencyGroups {
     private final int[] parent;
     private final List<Integer> sizes = new ArrayList<>();
     private final List<String> blockedBy = new ArrayList<>();
+    /** Per space: into how many equal blocks grouped convolutions split it (1 if none). */
+    private final List<Integer> folds = new ArrayList<>();
     private final List<List<String>> producers = new ArrayList<>();
     private final Map<String, List<Segment>> layouts = new LinkedHashMap<>();
     /** The input channel layout of each consumer, carrier (BatchNorm, depthwise) and the output space of each producer. */
@@ -108,10 +120,14 @@ public final class DependencyGroups {
                 + groups.stream().map(Group::name).toList());
     }
 
-    /** One row per group: name, channels, producers, carriers, consumers, prunable or why not. */
+    /**
+     * One row per group: name, channels, the grouped convolutions that split it (as {@code ×G: node,
+     * ...}), producers, carriers, consumers, prunable or why not.
+     */
     public Table table() {
         StringColumn name = StringColumn.create("group");
         IntColumn channels = IntColumn.create("channels");
+        StringColumn grouped = StringColumn.create("grouped conv");
         StringColumn prod = StringColumn.create("producers");
         StringColumn carr = StringColumn.create("batchnorm / depthwise");
         StringColumn cons = StringColumn.create("consumers");
@@ -119,17 +135,36 @@ public final class DependencyGroups {
         for (Group g : groups) {
             name.append(g.name());
             channels.append(g.channels());
+            grouped.append(g.convGroups() == 1 ? "" : "×" + g.convGroups() + ": " + String.join(", ", groupedConvs(g)));
             prod.append(String.join(", ", g.producers()));
             carr.append(String.join(", ", g.carriers()));
             cons.append(String.join(", ", g.consumers()));
             status.append(g.prunable() ? "yes" : "no: " + g.blocked());
         }
-        return Table.create("dependency groups", name, channels, prod, carr, cons, status);
+        return Table.create("dependency groups", name, channels, grouped, prod, carr, cons, status);
     }
 
     @Override
     public String toString() {
         return table().printAll();
+    }
+
+    /** The grouped convolutions (groups > 1, not depthwise) among a group's producers and consumers. */
+    List<String> groupedConvs(Group g) {
+        Set<String> names = new LinkedHashSet<>();
+        for (List<String> l : List.of(g.producers(), g.consumers())) {
+            for (String n : l) {
+                if (graph.node(n).op() instanceof Op.Conv c && grouped(c)) {
+                    names.add(n);
+                }
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /** True for a convolution with groups > 1 that is not depthwise. */
+    static boolean grouped(Op.Conv c) {
+        return c.groups() > 1 && !c.depthwise();
     }
 
     /** The group a space belongs to (after joins). */
@@ -143,6 +178,7 @@ public final class DependencyGroups {
         int id = sizes.size();
         sizes.add(channels);
         blockedBy.add(blocked);
+        folds.add(1);
         producers.add(new ArrayList<>());
         parent[id] = id;
         return id;
@@ -165,7 +201,32 @@ public final class DependencyGroups {
                 blockedBy.set(x, blockedBy.get(y));
             }
             producers.get(x).addAll(producers.get(y));
+            folds.set(x, lcm(folds.get(x), folds.get(y)));
         }
+    }
+
+    /** Splits the one space a grouped convolution reads into its {@code groups} blocks; blocks a layout of several. */
+    private void fold(List<Segment> layout, int groups, String quoted) {
+        if (layout == null) {
+            return;
+        }
+        if (layout.size() != 1 || layout.get(0).repeat() != 1) {
+            block(layout, "grouped convolution " + quoted + " reads channels of several sources (a concatenation)");
+            return;
+        }
+        int r = find(layout.get(0).space());
+        folds.set(r, lcm(folds.get(r), groups));
+    }
+
+    private static int lcm(int a, int b) {
+        int x = a;
+        int y = b;
+        while (y != 0) {
+            int t = x % y;
+            x = y;
+            y = t;
+        }
+        return a / x * b;
     }
 
     private void block(List<Segment> layout, String reason) {
@@ -209,13 +270,14 @@ public final class DependencyGroups {
                     inputs.put(n.name(), x);
                     out = x;
                 } else {
-                    if (c.groups() > 1) {
-                        block(x, "grouped convolution " + quoted + " with groups=" + c.groups());
-                    }
                     if (x != null) {
                         inputs.put(n.name(), x);
+                        if (c.groups() > 1) {
+                            fold(x, c.groups(), quoted);
+                        }
                     }
-                    int s = space(c.out(), c.groups() > 1 ? "grouped convolution " + quoted + " with groups=" + c.groups() : null);
+                    int s = space(c.out(), null);
+                    folds.set(s, c.groups());
                     producers.get(s).add(n.name());
                     outputs.put(n.name(), s);
                     out = List.of(new Segment(s, c.out(), 1));
@@ -312,8 +374,14 @@ public final class DependencyGroups {
                     }
                 }
             }
-            Group g = new Group(e.getKey(), sizes.get(e.getValue()), List.copyOf(prod), List.copyOf(carriers),
+            int fold = folds.get(root);
+            Group g = new Group(e.getKey(), sizes.get(e.getValue()), fold, List.copyOf(prod), List.copyOf(carriers),
                     List.copyOf(consumers), blockedBy.get(root));
+            if (g.blocked() == null && fold > 1 && g.channels() / fold < 2) {
+                g = new Group(g.name(), g.channels(), fold, g.producers(), g.carriers(), g.consumers(), "grouped convolution '"
+                        + String.join("', '", groupedConvs(g)) + "' splits it into " + fold
+                        + " blocks of one channel, and every block must keep one");
+            }
             byRoot.put(root, g);
             groups.add(g);
         }

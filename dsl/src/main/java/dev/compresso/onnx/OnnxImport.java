@@ -26,7 +26,7 @@ final class OnnxImport {
 
     /** The ONNX operators we convert, for error messages and the docs. */
     static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
-            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
+            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
             "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
             "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
             "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
@@ -301,6 +301,7 @@ final class OnnxImport {
                 long i = idx.longs()[0];
                 add(n, n.getOutput(0), new Op.Pick(axis, i < 0 ? i + x[axis] : i), value(ins.get(0)));
             }
+            case "Einsum" -> einsum(n);
             case "Pad" -> {
                 long[] x = shapeOf(ins.get(0));
                 String mode = attrS(n, "mode", "constant");
@@ -331,6 +332,33 @@ final class OnnxImport {
             }
             default -> throw unsupported(n, "");
         }
+    }
+
+    /** Einsum, lowered into transposes, reshapes, reductions and a MatMul or Mul by {@link Einsum}. */
+    private void einsum(Onnx.Node n) {
+        String equation = attrS(n, "equation", null);
+        if (equation == null) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' (Einsum) has no 'equation' attribute, which ONNX requires;"
+                    + " the file is damaged");
+        }
+        List<String> vals = new ArrayList<>();
+        List<long[]> inShapes = new ArrayList<>();
+        for (String s : n.getInputList()) {
+            String v = value(s);
+            vals.add(v);
+            inShapes.add(shapes.get(v));
+        }
+        String result;
+        try {
+            result = Einsum.lower(equation, vals, inShapes, (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
+        } catch (IllegalArgumentException e) {
+            List<String> dims = inShapes.stream().map(Arrays::toString).toList();
+            throw new OnnxException(file + ": node '" + n.getName() + "' computes Einsum '" + equation + "' of shapes "
+                    + String.join(" and ", dims) + ", which Compresso cannot lower: " + e.getMessage() + ". Supported are one or two"
+                    + " operands labelled by letters (and '...'), each label at most once per operand; rewrite the einsum in the model"
+                    + " (for example with matmul, transpose and sum) and export again", e);
+        }
+        alias.put(n.getOutput(0), result);
     }
 
     private boolean isParameter(String value) {

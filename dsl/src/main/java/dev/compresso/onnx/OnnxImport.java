@@ -290,17 +290,7 @@ final class OnnxImport {
             }
             case "Split" -> split(n);
             case "Slice" -> slice(n);
-            case "Gather" -> {
-                long[] x = shapeOf(ins.get(0));
-                int axis = axis(attrI(n, "axis", 0), x.length);
-                Known idx = k(ins.get(1));
-                if (idx.dims().length != 0) {
-                    throw new OnnxException(file + ": node '" + n.getName() + "' gathers " + Arrays.toString(idx.dims())
-                            + " indices from a computed tensor; only a single index is supported (torch's x[:, 0])");
-                }
-                long i = idx.longs()[0];
-                add(n, n.getOutput(0), new Op.Pick(axis, i < 0 ? i + x[axis] : i), value(ins.get(0)));
-            }
+            case "Gather" -> gather(n);
             case "Einsum" -> einsum(n);
             case "Pad" -> {
                 long[] x = shapeOf(ins.get(0));
@@ -332,6 +322,37 @@ final class OnnxImport {
             }
             default -> throw unsupported(n, "");
         }
+    }
+
+    /** A single index picks (torch's {@code x[:, 0]}); an index tensor gathers (Swin v2's relative-position table). */
+    private void gather(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        long[] x = shapeOf(ins.get(0));
+        int axis = axis(attrI(n, "axis", 0), x.length);
+        Known idx = k(ins.get(1));
+        long[] raw = idx.longs();
+        int[] at = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            long j = raw[i] < 0 ? raw[i] + x[axis] : raw[i];
+            if (j < 0 || j >= x[axis]) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' gathers index " + raw[i] + " of '" + ins.get(1)
+                        + "' along axis " + axis + " of size " + x[axis] + "; indices must lie in [-" + x[axis] + ", " + x[axis]
+                        + "); the file is damaged");
+            }
+            at[i] = (int) j;
+        }
+        String source = value(ins.get(0));
+        if (idx.dims().length == 0) {
+            add(n, n.getOutput(0), new Op.Pick(axis, at[0]), source);
+            return;
+        }
+        long[] where = batchAxis.get(source);
+        if (where != null && where[0] == axis) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' gathers " + Arrays.toString(idx.dims())
+                    + " stored indices along axis " + axis + ", which holds the batch; only other axes can be gathered, since the"
+                    + " batch size changes. Index the batch outside the model");
+        }
+        add(n, n.getOutput(0), new Op.Gather(axis, idx.dims(), at), source);
     }
 
     /** Einsum, lowered into transposes, reshapes, reductions and a MatMul or Mul by {@link Einsum}. */
@@ -604,6 +625,9 @@ final class OnnxImport {
             int j = c.get(0);
             long stride = w[1] * count(Arrays.copyOfRange(in, b + 1, in.length));
             return new long[] {j, stride / count(Arrays.copyOfRange(out, j + 1, out.length))};
+        }
+        if (op instanceof Op.Gather t) {
+            return b == t.axis() ? null : new long[] {b < t.axis() ? b : b - 1 + t.indexShape().length, w[1]};
         }
         if (op instanceof Op.Pick p) {
             return b == p.axis() ? null : new long[] {b > p.axis() ? b - 1 : b, w[1]};

@@ -28,7 +28,7 @@ final class OnnxImport {
     static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
             "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
             "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
-            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
+            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceL2", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
             "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
 
     /** A value known at import time: integers (shapes, indices) or floats (weights, small constants). */
@@ -232,7 +232,8 @@ final class OnnxImport {
             case "MaxPool", "AveragePool" -> pool(n, type.equals("MaxPool"));
             case "GlobalAveragePool", "GlobalMaxPool" -> add(n, n.getOutput(0), new Op.GlobalPool(type.equals("GlobalMaxPool")),
                     value(ins.get(0)));
-            case "ReduceMean", "ReduceSum" -> {
+            case "ScatterND" -> scatterNd(n);
+            case "ReduceMean", "ReduceSum", "ReduceL2" -> {
                 long[] x = shapeOf(ins.get(0));
                 long[] axes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "axes", null);
                 if (axes == null) {
@@ -245,7 +246,16 @@ final class OnnxImport {
                 for (int a = 0; a < ax.length; a++) {
                     ax[a] = axis(axes[a], x.length);
                 }
-                add(n, n.getOutput(0), new Op.Reduce(type.equals("ReduceMean"), ax, attrI(n, "keepdims", 1) == 1), value(ins.get(0)));
+                boolean keep = attrI(n, "keepdims", 1) == 1;
+                String x0 = value(ins.get(0));
+                if (type.equals("ReduceL2")) {
+                    // sqrt(sum(x²)): F.normalize in Swin v2's cosine attention
+                    String sq = add(n, n.getOutput(0) + "/square", new Op.Binary(Op.BinaryKind.MUL), x0, x0).name();
+                    String sum = add(n, n.getOutput(0) + "/sum", new Op.Reduce(false, ax, keep), sq).name();
+                    add(n, n.getOutput(0), new Op.Unary(Op.UnaryKind.SQRT), sum);
+                } else {
+                    add(n, n.getOutput(0), new Op.Reduce(type.equals("ReduceMean"), ax, keep), x0);
+                }
             }
             case "Flatten" -> {
                 long[] x = shapeOf(ins.get(0));
@@ -353,6 +363,68 @@ final class OnnxImport {
                     + " batch size changes. Index the batch outside the model");
         }
         add(n, n.getOutput(0), new Op.Gather(axis, idx.dims(), at), source);
+    }
+
+    /**
+     * ScatterND into a computed tensor with stored indices (Swin v2 zeroes the middle third of its
+     * qkv bias this way, a trainable parameter): data and updates are flattened and joined, and one
+     * {@link Op.Gather} takes each output entry from data or from the update that overwrites it, so
+     * gradients reach both. Stored updates stay fixed (a Constant), as they are in the model.
+     */
+    private void scatterNd(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        if (!attrS(n, "reduction", "none").equals("none")) {
+            throw unsupported(n, "with reduction '" + attrS(n, "reduction", "none") + "' (only plain overwriting is supported)");
+        }
+        long[] d = shapeOf(ins.get(0));
+        Known idx = k(ins.get(1));
+        long[] id = idx.dims();
+        int k = (int) id[id.length - 1];
+        long size = count(d);
+        int slice = (int) count(Arrays.copyOfRange(d, k, d.length));
+        long tuples = count(Arrays.copyOf(id, id.length - 1));
+        int[] from = new int[(int) size];
+        for (int i = 0; i < from.length; i++) {
+            from[i] = i;
+        }
+        long[] t = idx.longs();
+        for (int u = 0; u < tuples; u++) {
+            long offset = 0;
+            for (int a = 0; a < k; a++) {
+                long j = t[u * k + a];
+                long jj = j < 0 ? j + d[a] : j;
+                if (jj < 0 || jj >= d[a]) {
+                    throw new OnnxException(file + ": node '" + n.getName() + "' scatters to index " + j + " of axis " + a + " of size "
+                            + d[a] + "; the file is damaged");
+                }
+                offset = offset * d[a] + jj;
+            }
+            for (int r = 0; r < slice; r++) {
+                from[(int) (offset * slice + r)] = (int) (size + (long) u * slice + r);
+            }
+        }
+        String data = value(ins.get(0));
+        String updates;
+        if (alias.containsKey(ins.get(2)) || isParameter(ins.get(2))) {
+            updates = value(ins.get(2));
+        } else {
+            Known c = k(ins.get(2));
+            updates = unique(sanitize(n.getOutput(0) + "/updates"));
+            nodes.add(new Graph.Node(updates, new Op.Constant(c.dims(), c.floats()), List.of()));
+            shapes.put(updates, c.dims());
+        }
+        for (String v : List.of(data, updates)) {
+            if (batchAxis.containsKey(v)) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' scatters into or from '" + v + "', which holds the batch;"
+                        + " only ScatterND on tensors that do not depend on the input (such as a bias) is supported");
+            }
+        }
+        long updateCount = count(shapes.get(updates));
+        String flatData = add(n, n.getOutput(0) + "/data", new Op.Reshape(new long[] {size}, new boolean[1]), data).name();
+        String flatUpdates = add(n, n.getOutput(0) + "/updates_flat", new Op.Reshape(new long[] {updateCount}, new boolean[1]), updates)
+                .name();
+        String both = add(n, n.getOutput(0) + "/joined", new Op.Concat(0, 2), flatData, flatUpdates).name();
+        add(n, n.getOutput(0), new Op.Gather(0, d, from), both);
     }
 
     /** Einsum, lowered into transposes, reshapes, reductions and a MatMul or Mul by {@link Einsum}. */

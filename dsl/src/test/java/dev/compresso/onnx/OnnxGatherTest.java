@@ -92,6 +92,52 @@ class OnnxGatherTest {
     }
 
     @Test
+    void torchvisionSwinV2ImportsMatchesOnnxRuntimeAndKeepsItsBiasMlpTrainable() {
+        // tools/onnx/make_fixtures.py: SwinTransformer with SwinTransformerBlockV2, one stage of two blocks
+        Path file = OnnxTest.fixture("tv_swin_v2_op13");
+        try (Network net = OnnxFile.read(file)) {
+            double[] d = OnnxCheck.compare(net, file, 2, 13);
+            assertTrue(d[1] > 0, "all-zero outputs prove nothing");
+            assertTrue(d[0] <= 1e-4 * d[1], "max abs difference " + d[0] + " at scale " + d[1]);
+            Graph g = net.architecture().graph();
+            assertTrue(g.nodes().stream().filter(n -> n.op() instanceof Op.Gather).count() >= 2, g.opCounts());
+            // the relative-position MLP (cpb_mlp) keeps its weights as parameters
+            assertTrue(net.parameterNames().stream().anyMatch(p -> p.contains("cpb_mlp")), net.parameterNames().toString());
+        }
+    }
+
+    @Test
+    void aScatterIntoAStoredBiasComputesWhatOnnxRuntimeComputesAndLeavesTheOverwrittenEntriesFixed() throws IOException {
+        // Swin v2's qkv_bias[c : 2c].zero_(): entries 2 and 3 overwritten by computed zeros, entry 0 by a stored 5
+        Path file = write("scatter_bias", new long[] {6}, List.of(
+                node("Slice", List.of("b", "from", "to"), "part"),
+                node("Mul", List.of("part", "zero"), "zeros"),
+                node("ScatterND", List.of("b", "rows", "zeros"), "s1"),
+                node("ScatterND", List.of("s1", "first", "five"), "s2"),
+                node("Add", List.of("x", "s2"), "y")),
+                List.of(weight("b", 6), OnnxTensors.longs("from", new long[] {1}, new long[] {2}),
+                        OnnxTensors.longs("to", new long[] {1}, new long[] {4}), OnnxTensors.floats("zero", new long[0], new float[] {0}),
+                        OnnxTensors.longs("rows", new long[] {2, 1}, new long[] {2, 3}),
+                        OnnxTensors.longs("first", new long[] {1, 1}, new long[] {0}),
+                        OnnxTensors.floats("five", new long[] {1}, new float[] {5})));
+        try (Network net = OnnxFile.read(file)) {
+            double[] d = OnnxCheck.compare(net, file, 3, 2);
+            assertTrue(d[1] > 0 && d[0] <= 1e-6 * d[1], "max abs difference " + d[0] + " at scale " + d[1]);
+            assertEquals(List.of("b_weight"), net.parameterNames());
+            var data = dev.compresso.data.Synthetic.blobs(64, 16, 6, 6, 7);
+            try (Network trained = net.train(data, TrainOptions.epochs(1).batchSize(16).optimizer("sgd").learningRate(0.1).quiet()
+                    .log(new ExperimentLog()))) {
+                float[] before = net.weights("b_weight");
+                float[] after = trained.weights("b_weight");
+                for (int i = 0; i < 6; i++) {
+                    boolean overwritten = i == 0 || i == 2 || i == 3;
+                    assertEquals(overwritten, before[i] == after[i], "entry " + i + ": " + before[i] + " -> " + after[i]);
+                }
+            }
+        }
+    }
+
+    @Test
     void aGatherAlongASampleAxisWorksAtAnyBatchSize() throws IOException {
         Path file = write("pick_columns", new long[] {3, 5}, List.of(
                 node("Gather", List.of("x", "cols"), "g", integer("axis", 2)),

@@ -58,6 +58,8 @@ final class OnnxImport {
     record Result(List<Graph.Node> nodes, String output, Map<String, float[]> weights) {}
 
     private final Onnx.Graph onnx;
+    private final Map<String, Known> stored;
+    private final boolean keepWeights;
     private final String file;
     private final int opset;
     private final long batch;
@@ -81,7 +83,16 @@ final class OnnxImport {
     final List<int[]> decisions = new ArrayList<>();
     private int currentNode;
 
-    OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch) {
+    /**
+     * A conversion at one batch size.
+     *
+     * @param stored the graph's initializers, read once by {@link #initializers} and shared by every conversion
+     * @param keepWeights whether to collect the weights; the conversions at other batch sizes need only shapes
+     */
+    OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch, Map<String, Known> stored,
+            boolean keepWeights) {
+        this.stored = stored;
+        this.keepWeights = keepWeights;
         this.exportBatch = exportBatch;
         this.onnx = onnx;
         this.file = file;
@@ -90,11 +101,18 @@ final class OnnxImport {
         this.batch = batch;
     }
 
-    Result convert(String inputName, String outputName) {
+    /** The initializers of a graph by name, read once. */
+    static Map<String, Known> initializers(Onnx.Graph onnx, String file) {
+        Map<String, Known> map = new HashMap<>();
         for (Onnx.Tensor t : onnx.getInitializerList()) {
-            known.put(t.getName(), OnnxTensors.read(t, file));
-            initializers.add(t.getName());
+            map.put(t.getName(), OnnxTensors.read(t, file));
         }
+        return map;
+    }
+
+    Result convert(String inputName, String outputName) {
+        known.putAll(stored); // the values are never changed in place: folding makes new ones
+        initializers.addAll(stored.keySet());
         for (Onnx.Node n : onnx.getNodeList()) {
             for (String in : n.getInputList()) {
                 uses.merge(in, 1, Integer::sum);
@@ -487,7 +505,7 @@ final class OnnxImport {
         boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
         Op.Conv op = new Op.Conv((int) w.dims()[0], (int) x[1], kernel, stride, pads, dilation, groups, bias);
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), op, value(ins.get(0)));
-        weights.put(node.name() + "_weight", w.floats());
+        weight(node.name() + "_weight", w::floats);
         if (bias) {
             weights.put(node.name() + "_bias", k(ins.get(2)).floats());
         }
@@ -519,15 +537,17 @@ final class OnnxImport {
         boolean transB = attrI(n, "transB", 0) == 1;
         int units = (int) (transB ? b.dims()[0] : b.dims()[1]);
         int in = (int) (transB ? b.dims()[1] : b.dims()[0]);
-        float[] w = transB ? b.floats() : transpose(b.floats(), in, units);
-        if (alpha != 1f) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] *= alpha;
-            }
-        }
         boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias), value(ins.get(0)));
-        weights.put(node.name() + "_weight", w);
+        weight(node.name() + "_weight", () -> {
+            float[] w = transB ? b.floats() : transpose(b.values(), in, units);
+            if (alpha != 1f) {
+                for (int i = 0; i < w.length; i++) {
+                    w[i] *= alpha;
+                }
+            }
+            return w;
+        });
         if (bias) {
             float[] c = broadcastTo(k(ins.get(2)), new long[] {units});
             for (int i = 0; i < c.length; i++) {
@@ -563,7 +583,7 @@ final class OnnxImport {
             }
         }
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias != null), value(ins.get(0)));
-        weights.put(node.name() + "_weight", transpose(b.floats(), in, units));
+        weight(node.name() + "_weight", () -> transpose(b.values(), in, units));
         if (bias != null) {
             weights.put(node.name() + "_bias", bias);
         }
@@ -822,9 +842,16 @@ final class OnnxImport {
         shapes.put(name, c.dims());
         alias.put(onnxValue, name);
         if (op instanceof Op.Tensor) {
-            weights.put(name + "_weight", c.floats());
+            weight(name + "_weight", c::floats);
         }
         return name;
+    }
+
+    /** Keeps a large weight, computed only when this conversion collects weights. */
+    private void weight(String name, java.util.function.Supplier<float[]> values) {
+        if (keepWeights) {
+            weights.put(name, values.get());
+        }
     }
 
     private String paramName(Onnx.Node n, String weight, String suffix) {
@@ -940,11 +967,19 @@ final class OnnxImport {
         return Op.count(dims);
     }
 
-    private static float[] transpose(float[] m, int rows, int cols) {
+    /** The transpose of a row-major {@code rows × cols} matrix, in tiles so that reads and writes both stay in cache. */
+    private static float[] transpose(double[] m, int rows, int cols) {
         float[] t = new float[m.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
+        final int tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int r1 = Math.min(rows, r0 + tile);
+                int c1 = Math.min(cols, c0 + tile);
+                for (int c = c0; c < c1; c++) {
+                    for (int r = r0; r < r1; r++) {
+                        t[c * rows + r] = (float) m[r * cols + c];
+                    }
+                }
             }
         }
         return t;

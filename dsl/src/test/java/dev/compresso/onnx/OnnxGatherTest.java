@@ -74,6 +74,13 @@ class OnnxGatherTest {
             double[] e = OnnxCheck.compare(net, back, 2, 4);
             assertTrue(e[0] <= 1e-5 * e[1], "exported: max abs difference " + e[0] + " at scale " + e[1]);
             OnnxTest.checker(back);
+            Path packed = dir.resolve("swin_bias.cmpr");
+            net.pack(packed);
+            try (Network loaded = dev.compresso.store.PackedModel.load(packed)) {
+                assertEquals(g, loaded.architecture().graph(), "the packed file keeps the gather");
+                double[] p = OnnxCheck.compare(loaded, file, 2, 6);
+                assertTrue(p[0] <= 1e-5 * p[1], "loaded from the packed file: max abs difference " + p[0] + " at scale " + p[1]);
+            }
         }
     }
 

@@ -46,11 +46,12 @@ final class Einsum {
      * @param equation ONNX's {@code equation} attribute, for example {@code bhid,bhjd->bhij}
      * @param values the operands' values in the graph
      * @param shapes their shapes
+     * @param batchAxes the axis of each operand that holds the batch, or -1
      * @param out where the ops go
      * @return the value that holds the result (an input itself if the equation changes nothing)
      * @throws IllegalArgumentException if the equation cannot be lowered; the message says why
      */
-    static String lower(String equation, List<String> values, List<long[]> shapes, Emitter out) {
+    static String lower(String equation, List<String> values, List<long[]> shapes, int[] batchAxes, Emitter out) {
         String eq = equation.replaceAll("\\s+", "");
         int arrow = eq.indexOf("->");
         String lhs = arrow < 0 ? eq : eq.substring(0, arrow);
@@ -113,12 +114,24 @@ final class Einsum {
             once.sort(null);
             output.addAll(once);
         }
+        for (int t = 0; t < terms.length; t++) {
+            if (batchAxes[t] >= 0 && !output.contains(labels.get(t).get(batchAxes[t]))) {
+                throw new IllegalArgumentException("label '" + display(labels.get(t).get(batchAxes[t])) + "' of operand " + (t + 1)
+                        + " holds the batch, and the output drops it: that sums over the samples of a batch, which a model"
+                        + " imported for any batch size cannot do");
+            }
+        }
         List<Term> in = new ArrayList<>();
         for (int t = 0; t < terms.length; t++) {
             in.add(new Term(values.get(t), labels.get(t), shapes.get(t)));
         }
         Einsum e = new Einsum(out);
         return in.size() == 1 ? e.one(in.get(0), output) : e.two(in.get(0), in.get(1), output);
+    }
+
+    /** A label as the equation spells it; an axis of {@code ...} as {@code ...[k]}. */
+    private static String display(char c) {
+        return c < 0x100 ? String.valueOf(c) : "...[" + (c - 0x100) + "]";
     }
 
     /** The named labels of a term; only letters and one {@code ...} are allowed. */
@@ -179,7 +192,7 @@ final class Einsum {
             long sa = size(a, c);
             long sb = size(b, c);
             if (sa != sb && sa != 1 && sb != 1) {
-                throw new IllegalArgumentException("label '" + c + "' has size " + sa + " in the first operand and " + sb
+                throw new IllegalArgumentException("label '" + display(c) + "' has size " + sa + " in the first operand and " + sb
                         + " in the second; sizes must agree or one must be 1");
             }
             if (sa != sb && !output.contains(c)) {

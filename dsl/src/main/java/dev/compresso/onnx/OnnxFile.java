@@ -174,7 +174,12 @@ public final class OnnxFile {
         List<Graph.Node> nodes = new ArrayList<>();
         for (int i = 0; i < one.nodes().size(); i++) {
             Graph.Node a = one.nodes().get(i);
-            Graph.Node b = two.nodes().get(i);
+            Graph.Node b = i < two.nodes().size() ? two.nodes().get(i) : null;
+            if (b == null || !b.name().equals(a.name()) || b.op().getClass() != a.op().getClass()) {
+                throw new OnnxException(where + ": node '" + a.name() + "' converts to " + a.op().type() + " at batch size 1 but to "
+                        + (b == null ? "nothing" : "'" + b.name() + "' (" + b.op().type() + ")") + " at batch size 2; this is a bug,"
+                        + " please report it with the file");
+            }
             Op op = a.op();
             if (op instanceof Op.Reshape r && b.op() instanceof Op.Reshape r2) {
                 op = new Op.Reshape(r.shape(), scaled(r.shape(), r2.shape(), a.name(), where));

@@ -454,14 +454,16 @@ final class OnnxImport {
         }
         List<String> vals = new ArrayList<>();
         List<long[]> inShapes = new ArrayList<>();
-        for (String s : n.getInputList()) {
-            String v = value(s);
+        int[] batchAxes = new int[n.getInputCount()];
+        for (int i = 0; i < batchAxes.length; i++) {
+            String v = value(n.getInput(i));
             vals.add(v);
             inShapes.add(shapes.get(v));
+            batchAxes[i] = batchAxis.containsKey(v) ? (int) batchAxis.get(v)[0] : -1;
         }
         String result;
         try {
-            result = Einsum.lower(equation, vals, inShapes, (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
+            result = Einsum.lower(equation, vals, inShapes, batchAxes, (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
         } catch (IllegalArgumentException e) {
             List<String> dims = inShapes.stream().map(Arrays::toString).toList();
             throw new OnnxException(file + ": node '" + n.getName() + "' computes Einsum '" + equation + "' of shapes "

@@ -111,7 +111,9 @@ class OnnxEinsumTest {
         try (Network net = OnnxFile.read(file)) {
             double[] d = OnnxCheck.compare(net, file, 2, 9);
             assertTrue(d[1] > 0, "all-zero outputs prove nothing");
-            assertTrue(d[0] <= 1e-4 * d[1], "max abs difference " + d[0] + " at scale " + d[1]);
+            // with random weights its attention scores are tiny and the softmax nearly uniform, so a wrong key order moves
+            // the output by only ~3e-6 of its scale: hold it to 1e-6 (it is ~1e-7); the equations above check the lowering
+            assertTrue(d[0] <= 1e-6 * d[1], "max abs difference " + d[0] + " at scale " + d[1]);
             assertTrue(net.architecture().graph().nodes().stream().anyMatch(n -> n.op() instanceof Op.MatMul), net.toString());
         }
     }
@@ -131,6 +133,13 @@ class OnnxEinsumTest {
         e = assertThrows(OnnxException.class, () -> OnnxFile.read(three));
         assertTrue(e.getMessage().contains("node 'chain' computes Einsum 'bi,ij,jk->bk'") && e.getMessage().contains("3 operands")
                 && e.getMessage().contains("only one or two"), e.getMessage());
+
+        Path batch = write("batch", new long[] {4}, List.of(
+                node("Einsum", List.of("x", "x"), "g", text("equation", "bi,bj->ij")).toBuilder().setName("gram").build(),
+                node("Flatten", List.of("g"), "y", integer("axis", 0))), List.of());
+        e = assertThrows(OnnxException.class, () -> OnnxFile.read(batch));
+        assertTrue(e.getMessage().contains("node 'gram' computes Einsum 'bi,bj->ij'")
+                && e.getMessage().contains("label 'b' of operand 1 holds the batch, and the output drops it"), e.getMessage());
 
         Path sizes = write("sizes", new long[] {4}, List.of(
                 node("Einsum", List.of("x", "w"), "y", text("equation", "bi,ik->bk")).toBuilder().setName("mismatch").build()),

@@ -25,8 +25,10 @@ final class Folding {
             case "Sqrt", "Neg", "Reciprocal", "Abs", "Exp", "Erf", "Relu", "Sigmoid", "Tanh", "Floor", "Ceil" -> unary(type, in.get(0));
             case "Where" -> where(in.get(0), in.get(1), in.get(2));
             case "Clip" -> {
-                double lo = in.size() > 1 && in.get(1) != null ? in.get(1).values()[0] : OnnxImport.attrF(n, "min", Float.NEGATIVE_INFINITY);
-                double hi = in.size() > 2 && in.get(2) != null ? in.get(2).values()[0] : OnnxImport.attrF(n, "max", Float.POSITIVE_INFINITY);
+                double lo = in.size() > 1 && in.get(1) != null ? in.get(1).values()[0]
+                        : OnnxImport.attrF(n, "min", Float.NEGATIVE_INFINITY);
+                double hi = in.size() > 2 && in.get(2) != null ? in.get(2).values()[0]
+                        : OnnxImport.attrF(n, "max", Float.POSITIVE_INFINITY);
                 double[] v = in.get(0).values().clone();
                 for (int i = 0; i < v.length; i++) {
                     v[i] = Math.min(hi, Math.max(lo, v[i]));

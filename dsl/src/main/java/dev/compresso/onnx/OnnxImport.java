@@ -26,10 +26,11 @@ final class OnnxImport {
 
     /** The ONNX operators we convert, for error messages and the docs. */
     static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
-            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
-            "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
-            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceL2", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
-            "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
+            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather",
+            "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul",
+            "MaxPool", "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceL2", "ReduceMean", "ReduceSum", "Relu",
+            "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose",
+            "Unsqueeze", "Where");
 
     /** A value known at import time: integers (shapes, indices) or floats (weights, small constants). */
     record Known(long[] dims, double[] values, boolean integer) {
@@ -463,7 +464,8 @@ final class OnnxImport {
         }
         String result;
         try {
-            result = Einsum.lower(equation, vals, inShapes, batchAxes, (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
+            result = Einsum.lower(equation, vals, inShapes, batchAxes,
+                    (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
         } catch (IllegalArgumentException e) {
             List<String> dims = inShapes.stream().map(Arrays::toString).toList();
             throw new OnnxException(file + ": node '" + n.getName() + "' computes Einsum '" + equation + "' of shapes "

@@ -465,7 +465,7 @@ def main():
          "torchvision SwinTransformer v2 (embed 8, one stage of 2 blocks, 2 heads, window 4, shift 2): "
          "relative position bias = Gather by a stored index tensor from the table the cpb_mlp "
          "(MatMul/Add/Relu/MatMul on stored coordinates) computes, 16*Sigmoid; cosine attention "
-         "(ReduceL2-free normalize via Div, logit_scale Clip/Exp); internal names shortened"),
+         "(F.normalize as ReduceL2/Clip/Expand/Div, logit_scale Clip/Exp); internal names shortened"),
         ("tv_maxvit_op13", tv_maxvit, [(1, 3, 32, 32)], 13, False, {},
          "torchvision MaxVit (stem 8, one block, partition 2, head_dim 4): BN kept even in the default "
          "export (its Conv output has two consumers, so the eval peephole cannot fuse it), "

@@ -343,6 +343,17 @@ def tv_swin():
                            stochastic_depth_prob=0.0, num_classes=10)
 
 
+def tv_swin_v2():
+    """torchvision SwinTransformer v2 (block SwinTransformerBlockV2, PatchMergingV2), one stage of two
+    blocks: the relative-position bias is a Gather by a stored [16*16] index from the table that the
+    small MLP cpb_mlp computes from stored coordinates (its weights are trainable), then 16*sigmoid;
+    scaled cosine attention (logit_scale, clamp, exp). Needs the aten::zero symbolic (see main)."""
+    from torchvision.models.swin_transformer import PatchMergingV2, SwinTransformer, SwinTransformerBlockV2
+    return SwinTransformer(patch_size=[4, 4], embed_dim=8, depths=[2], num_heads=[2], window_size=[4, 4],
+                           stochastic_depth_prob=0.0, num_classes=10, block=SwinTransformerBlockV2,
+                           downsample_layer=PatchMergingV2)
+
+
 def tv_maxvit():
     """torchvision MaxVit class: MBConv (pre-norm BN that stays unfused), SE, block/grid partition
     attention, Einsum, classifier Linear-Tanh-Linear."""
@@ -394,6 +405,11 @@ def main():
     args = p.parse_args()
     os.makedirs(args.out_dir, exist_ok=True)
     torch.set_num_threads(1)
+    # torch 1.13 has no ONNX symbolic for aten::zero (Tensor.zero_, which swin_v2's attention uses);
+    # the same one as export_torchvision.py --patch-aten-zero. No other fixture calls zero_.
+    for v in range(9, 18):
+        torch.onnx.register_custom_op_symbolic(
+            "aten::zero", lambda g, self: g.op("Mul", self, g.op("Constant", value_t=torch.tensor(0.0))), v)
 
     specs = [
         # name, ctor, input shapes, opset, preserve_bn, extra kwargs, description
@@ -445,6 +461,11 @@ def main():
          "partition Reshape/Transpose, shifted-window attention mask (Range, ScatterND, Mod, Not, Where, "
          "Equal, Expand, Cast), relative position bias Gather, Pad, Dropout(eval), LayerNorm, GELU/Erf; "
          "internal value and node names shortened (vN/nN) to fit 200 KB"),
+        ("tv_swin_v2_op13", tv_swin_v2, [(1, 3, 32, 32)], 13, False, {"short_names": True},
+         "torchvision SwinTransformer v2 (embed 8, one stage of 2 blocks, 2 heads, window 4, shift 2): "
+         "relative position bias = Gather by a stored index tensor from the table the cpb_mlp "
+         "(MatMul/Add/Relu/MatMul on stored coordinates) computes, 16*Sigmoid; cosine attention "
+         "(F.normalize as ReduceL2/Clip/Expand/Div, logit_scale Clip/Exp); internal names shortened"),
         ("tv_maxvit_op13", tv_maxvit, [(1, 3, 32, 32)], 13, False, {},
          "torchvision MaxVit (stem 8, one block, partition 2, head_dim 4): BN kept even in the default "
          "export (its Conv output has two consumers, so the eval peephole cannot fuse it), "

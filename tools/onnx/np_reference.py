@@ -204,6 +204,8 @@ def run_node(n, v):
         return [r.astype(ins[0].dtype)]
     if op == "Sqrt":
         return [np.sqrt(x)]
+    if op == "Exp":
+        return [np.exp(x)]
     if op == "Not":
         return [np.logical_not(x)]
     if op == "Where":
@@ -215,6 +217,10 @@ def run_node(n, v):
         f = {"ReduceMean": np.mean, "ReduceMax": np.max, "ReduceSum": np.sum}[op]
         return [f(x, axis=tuple(axes) if axes is not None else None,
                   keepdims=bool(a.get("keepdims", 1))).astype(x.dtype)]
+    if op == "ReduceL2":
+        axes = _axes(a, ins, 1)
+        return [np.sqrt(np.sum(x * x, axis=tuple(axes) if axes is not None else None,
+                               keepdims=bool(a.get("keepdims", 1)))).astype(x.dtype)]
     if op == "Shape":
         return [np.array(x.shape, dtype=np.int64)]
     if op == "ConstantOfShape":

@@ -1022,6 +1022,68 @@ public sealed interface Op {
         }
     }
 
+    /**
+     * Takes the entries at stored indices along one axis (ONNX Gather with an index tensor): the axis
+     * is replaced by the indices' shape, {@code out[.., i1.., ..] = x[.., indices[i1..], ..]}. Swin v2
+     * looks its relative-position bias up this way from a table its small MLP computes, so gradients
+     * flow back into the table (and the MLP).
+     */
+    record Gather(int axis, long[] indexShape, int[] indices) implements Op {
+        /** Checks the indices. */
+        public Gather {
+            check(axis >= 0, "gather axis=" + axis + " must be ≥ 0");
+            check(count(indexShape) == indices.length, "gather index shape " + Arrays.toString(indexShape) + " holds "
+                    + count(indexShape) + " indices, but " + indices.length + " are given");
+            for (int i : indices) {
+                check(i >= 0, "gather index " + i + " must be ≥ 0 (negative indices are resolved at import)");
+            }
+        }
+
+        @Override
+        public String type() {
+            return "Gather";
+        }
+
+        @Override
+        public long[] outputShape(List<long[]> s, long batch) {
+            long[] x = s.get(0);
+            check(axis < x.length, "gather along axis " + axis + " of a rank-" + x.length + " tensor");
+            for (int i : indices) {
+                check(i < x[axis], "gather index " + i + " is outside an axis of " + x[axis]);
+            }
+            long[] y = new long[x.length - 1 + indexShape.length];
+            System.arraycopy(x, 0, y, 0, axis);
+            System.arraycopy(indexShape, 0, y, axis, indexShape.length);
+            System.arraycopy(x, axis + 1, y, axis + indexShape.length, x.length - axis - 1);
+            return y;
+        }
+
+        @Override
+        public NDArray forward(List<NDArray> in, List<NDArray> p, boolean training, long batch) {
+            // torch.gather along the middle axis of [outer, n, inner], the indices broadcast over outer and inner
+            NDArray x = in.get(0);
+            long[] shape = x.getShape().getShape();
+            long outer = count(Arrays.copyOf(shape, axis));
+            long inner = count(Arrays.copyOfRange(shape, axis + 1, shape.length));
+            long[] idx = new long[indices.length];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = indices[i];
+            }
+            NDArray index = x.getManager().create(idx, new Shape(1, idx.length, 1)).broadcast(outer, idx.length, inner);
+            NDArray y = x.reshape(outer, shape[axis], inner).gather(index, 1);
+            return y.reshape(outputShape(List.of(shape), batch));
+        }
+
+        @Override
+        public String encode() {
+            ByteBuffer b = ByteBuffer.allocate(4 * indices.length).order(ByteOrder.LITTLE_ENDIAN);
+            for (int i : indices) {
+                b.putInt(i);
+            }
+            return "gather axis=" + axis + " shape=" + longs(indexShape) + " indices=" + Base64.getEncoder().encodeToString(b.array());
+        }
+    }
+
     // ------------------------------------------------------------------ text form
 
     /**
@@ -1073,6 +1135,12 @@ public sealed interface Op {
                 case "concat" -> new Concat(i(a, "axis"), i(a, "inputs"));
                 case "slice" -> new Slice(i(a, "axis"), l(a, "start"), l(a, "end"), l(a, "step"));
                 case "pick" -> new Pick(i(a, "axis"), l(a, "index"));
+                case "gather" -> {
+                    ByteBuffer bb = ByteBuffer.wrap(Base64.getDecoder().decode(get(a, "indices"))).order(ByteOrder.LITTLE_ENDIAN);
+                    int[] v = new int[bb.remaining() / 4];
+                    bb.asIntBuffer().get(v);
+                    yield new Gather(i(a, "axis"), la(a, "shape"), v);
+                }
                 default -> {
                     for (UnaryKind k : UnaryKind.values()) {
                         if (k.name().toLowerCase(java.util.Locale.ROOT).equals(t[0])) {
@@ -1092,7 +1160,7 @@ public sealed interface Op {
                     + "; the ops are conv, linear, batchnorm, layernorm, tensor, constant, relu, sigmoid, tanh, erf, sqrt, exp, neg,"
                     + " abs, reciprocal, identity, clip, hardsigmoid, hardswish, add, sub, mul, div, pow, matmul, softmax, dropout,"
                     + " relu-quant, quant, maxpool, avgpool, globalavgpool, globalmaxpool, reducemean, reducesum, flatten, reshape, expand,"
-                    + " pad, transpose, concat, slice, pick", e);
+                    + " pad, transpose, concat, slice, pick, gather", e);
         }
     }
 

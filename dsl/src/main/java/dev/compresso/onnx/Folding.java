@@ -24,6 +24,17 @@ final class Folding {
             case "Mod" -> binary(OnnxImport.attrI(n, "fmod", 0) == 1 ? "Fmod" : "Mod", in.get(0), in.get(1));
             case "Sqrt", "Neg", "Reciprocal", "Abs", "Exp", "Erf", "Relu", "Sigmoid", "Tanh", "Floor", "Ceil" -> unary(type, in.get(0));
             case "Where" -> where(in.get(0), in.get(1), in.get(2));
+            case "Clip" -> {
+                double lo = in.size() > 1 && in.get(1) != null ? in.get(1).values()[0]
+                        : OnnxImport.attrF(n, "min", Float.NEGATIVE_INFINITY);
+                double hi = in.size() > 2 && in.get(2) != null ? in.get(2).values()[0]
+                        : OnnxImport.attrF(n, "max", Float.POSITIVE_INFINITY);
+                double[] v = in.get(0).values().clone();
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = Math.min(hi, Math.max(lo, v[i]));
+                }
+                yield new Known(in.get(0).dims(), v, in.get(0).integer());
+            }
             case "Unsqueeze", "Squeeze" -> {
                 long[] axes = in.size() > 1 && in.get(1) != null ? in.get(1).longs() : OnnxImport.attrInts(n, "axes", null);
                 long[] dims = type.equals("Squeeze") ? squeeze(in.get(0).dims(), axes) : unsqueeze(in.get(0).dims(), axes);

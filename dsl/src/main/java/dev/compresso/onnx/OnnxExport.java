@@ -239,6 +239,10 @@ final class OnnxExport {
             String idx = temp(out, "index");
             g.addInitializer(OnnxTensors.longs(idx, new long[0], new long[] {p.index()}));
             g.addNode(node("Gather", List.of(x, idx), out, integer("axis", p.axis())));
+        } else if (op instanceof Op.Gather t) {
+            String idx = temp(out, "indices");
+            g.addInitializer(OnnxTensors.longs(idx, t.indexShape(), Arrays.stream(t.indices()).asLongStream().toArray()));
+            g.addNode(node("Gather", List.of(x, idx), out, integer("axis", t.axis())));
         } else {
             throw new IllegalStateException("no ONNX form for op " + op.type() + "; this is a bug, please report it");
         }

@@ -61,8 +61,11 @@ public final class OnnxFile {
         long[] sample = sampleShape(inputs.get(0), where);
         Onnx.Shape.Dimension b0 = inputs.get(0).getType().getTensorType().getShape().getDim(0);
         long exportBatch = b0.hasDimValue() ? b0.getDimValue() : -1;
-        OnnxImport.Result one = new OnnxImport(g, where, opset, sample, exportBatch, 1).convert(inputs.get(0).getName(), g.getOutput(0).getName());
-        OnnxImport.Result two = atBatchTwo(g, where, opset, sample, exportBatch, inputs.get(0).getName(), g.getOutput(0).getName());
+        Map<String, OnnxImport.Known> values = OnnxImport.initializers(g, where);
+        OnnxImport.Result one = new OnnxImport(g, where, opset, sample, exportBatch, 1, values, true)
+                .convert(inputs.get(0).getName(), g.getOutput(0).getName());
+        OnnxImport.Result two = atBatchTwo(g, where, opset, sample, exportBatch, values, inputs.get(0).getName(),
+                g.getOutput(0).getName());
         Graph graph = withBatchAxes(sample, one, two, where);
         String description = "ONNX " + file.getFileName() + " (opset " + opset
                 + (model.getProducerName().isEmpty() ? "" : ", " + model.getProducerName() + " " + model.getProducerVersion())
@@ -78,11 +81,11 @@ public final class OnnxFile {
      * is flipped and the conversion retried.
      */
     private static OnnxImport.Result atBatchTwo(Onnx.Graph g, String where, int opset, long[] sample, long exportBatch,
-            String input, String output) {
+            Map<String, OnnxImport.Known> stored, String input, String output) {
         java.util.Map<Integer, Integer> choices = new java.util.HashMap<>();
         OnnxException first = null;
         for (int attempt = 0; attempt < 256; attempt++) {
-            OnnxImport im = new OnnxImport(g, where, opset, sample, exportBatch, 2);
+            OnnxImport im = new OnnxImport(g, where, opset, sample, exportBatch, 2, stored, false);
             im.choices.putAll(choices);
             try {
                 return im.convert(input, output);
@@ -171,7 +174,12 @@ public final class OnnxFile {
         List<Graph.Node> nodes = new ArrayList<>();
         for (int i = 0; i < one.nodes().size(); i++) {
             Graph.Node a = one.nodes().get(i);
-            Graph.Node b = two.nodes().get(i);
+            Graph.Node b = i < two.nodes().size() ? two.nodes().get(i) : null;
+            if (b == null || !b.name().equals(a.name()) || b.op().getClass() != a.op().getClass()) {
+                throw new OnnxException(where + ": node '" + a.name() + "' converts to " + a.op().type() + " at batch size 1 but to "
+                        + (b == null ? "nothing" : "'" + b.name() + "' (" + b.op().type() + ")") + " at batch size 2; this is a bug,"
+                        + " please report it with the file");
+            }
             Op op = a.op();
             if (op instanceof Op.Reshape r && b.op() instanceof Op.Reshape r2) {
                 op = new Op.Reshape(r.shape(), scaled(r.shape(), r2.shape(), a.name(), where));

@@ -26,10 +26,11 @@ final class OnnxImport {
 
     /** The ONNX operators we convert, for error messages and the docs. */
     static final List<String> SUPPORTED = List.of("Abs", "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat",
-            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather", "Gemm",
-            "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul", "MaxPool",
-            "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceMean", "ReduceSum", "Relu", "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice",
-            "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze", "Where");
+            "Constant", "ConstantOfShape", "Conv", "Div", "Dropout", "Einsum", "Equal", "Erf", "Exp", "Expand", "Flatten", "Gather",
+            "Gemm", "GlobalAveragePool", "GlobalMaxPool", "HardSigmoid", "HardSwish", "Identity", "LayerNormalization", "MatMul",
+            "MaxPool", "Mod", "Mul", "Neg", "Pad", "Pow", "Range", "Reciprocal", "ReduceL2", "ReduceMean", "ReduceSum", "Relu",
+            "Reshape", "ScatterND", "Shape", "Sigmoid", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Tanh", "Transpose",
+            "Unsqueeze", "Where");
 
     /** A value known at import time: integers (shapes, indices) or floats (weights, small constants). */
     record Known(long[] dims, double[] values, boolean integer) {
@@ -58,6 +59,8 @@ final class OnnxImport {
     record Result(List<Graph.Node> nodes, String output, Map<String, float[]> weights) {}
 
     private final Onnx.Graph onnx;
+    private final Map<String, Known> stored;
+    private final boolean keepWeights;
     private final String file;
     private final int opset;
     private final long batch;
@@ -81,7 +84,16 @@ final class OnnxImport {
     final List<int[]> decisions = new ArrayList<>();
     private int currentNode;
 
-    OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch) {
+    /**
+     * A conversion at one batch size.
+     *
+     * @param stored the graph's initializers, read once by {@link #initializers} and shared by every conversion
+     * @param keepWeights whether to collect the weights; the conversions at other batch sizes need only shapes
+     */
+    OnnxImport(Onnx.Graph onnx, String file, int opset, long[] sample, long exportBatch, long batch, Map<String, Known> stored,
+            boolean keepWeights) {
+        this.stored = stored;
+        this.keepWeights = keepWeights;
         this.exportBatch = exportBatch;
         this.onnx = onnx;
         this.file = file;
@@ -90,11 +102,18 @@ final class OnnxImport {
         this.batch = batch;
     }
 
-    Result convert(String inputName, String outputName) {
+    /** The initializers of a graph by name, read once. */
+    static Map<String, Known> initializers(Onnx.Graph onnx, String file) {
+        Map<String, Known> map = new HashMap<>();
         for (Onnx.Tensor t : onnx.getInitializerList()) {
-            known.put(t.getName(), OnnxTensors.read(t, file));
-            initializers.add(t.getName());
+            map.put(t.getName(), OnnxTensors.read(t, file));
         }
+        return map;
+    }
+
+    Result convert(String inputName, String outputName) {
+        known.putAll(stored); // the values are never changed in place: folding makes new ones
+        initializers.addAll(stored.keySet());
         for (Onnx.Node n : onnx.getNodeList()) {
             for (String in : n.getInputList()) {
                 uses.merge(in, 1, Integer::sum);
@@ -232,7 +251,8 @@ final class OnnxImport {
             case "MaxPool", "AveragePool" -> pool(n, type.equals("MaxPool"));
             case "GlobalAveragePool", "GlobalMaxPool" -> add(n, n.getOutput(0), new Op.GlobalPool(type.equals("GlobalMaxPool")),
                     value(ins.get(0)));
-            case "ReduceMean", "ReduceSum" -> {
+            case "ScatterND" -> scatterNd(n);
+            case "ReduceMean", "ReduceSum", "ReduceL2" -> {
                 long[] x = shapeOf(ins.get(0));
                 long[] axes = ins.size() > 1 && !ins.get(1).isEmpty() ? k(ins.get(1)).longs() : attrInts(n, "axes", null);
                 if (axes == null) {
@@ -245,7 +265,16 @@ final class OnnxImport {
                 for (int a = 0; a < ax.length; a++) {
                     ax[a] = axis(axes[a], x.length);
                 }
-                add(n, n.getOutput(0), new Op.Reduce(type.equals("ReduceMean"), ax, attrI(n, "keepdims", 1) == 1), value(ins.get(0)));
+                boolean keep = attrI(n, "keepdims", 1) == 1;
+                String x0 = value(ins.get(0));
+                if (type.equals("ReduceL2")) {
+                    // sqrt(sum(x²)): F.normalize in Swin v2's cosine attention
+                    String sq = add(n, n.getOutput(0) + "/square", new Op.Binary(Op.BinaryKind.MUL), x0, x0).name();
+                    String sum = add(n, n.getOutput(0) + "/sum", new Op.Reduce(false, ax, keep), sq).name();
+                    add(n, n.getOutput(0), new Op.Unary(Op.UnaryKind.SQRT), sum);
+                } else {
+                    add(n, n.getOutput(0), new Op.Reduce(type.equals("ReduceMean"), ax, keep), x0);
+                }
             }
             case "Flatten" -> {
                 long[] x = shapeOf(ins.get(0));
@@ -290,17 +319,8 @@ final class OnnxImport {
             }
             case "Split" -> split(n);
             case "Slice" -> slice(n);
-            case "Gather" -> {
-                long[] x = shapeOf(ins.get(0));
-                int axis = axis(attrI(n, "axis", 0), x.length);
-                Known idx = k(ins.get(1));
-                if (idx.dims().length != 0) {
-                    throw new OnnxException(file + ": node '" + n.getName() + "' gathers " + Arrays.toString(idx.dims())
-                            + " indices from a computed tensor; only a single index is supported (torch's x[:, 0])");
-                }
-                long i = idx.longs()[0];
-                add(n, n.getOutput(0), new Op.Pick(axis, i < 0 ? i + x[axis] : i), value(ins.get(0)));
-            }
+            case "Gather" -> gather(n);
+            case "Einsum" -> einsum(n);
             case "Pad" -> {
                 long[] x = shapeOf(ins.get(0));
                 String mode = attrS(n, "mode", "constant");
@@ -331,6 +351,129 @@ final class OnnxImport {
             }
             default -> throw unsupported(n, "");
         }
+    }
+
+    /** A single index picks (torch's {@code x[:, 0]}); an index tensor gathers (Swin v2's relative-position table). */
+    private void gather(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        long[] x = shapeOf(ins.get(0));
+        int axis = axis(attrI(n, "axis", 0), x.length);
+        Known idx = k(ins.get(1));
+        long[] raw = idx.longs();
+        int[] at = new int[raw.length];
+        for (int i = 0; i < raw.length; i++) {
+            long j = raw[i] < 0 ? raw[i] + x[axis] : raw[i];
+            if (j < 0 || j >= x[axis]) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' gathers index " + raw[i] + " of '" + ins.get(1)
+                        + "' along axis " + axis + " of size " + x[axis] + "; indices must lie in [-" + x[axis] + ", " + x[axis]
+                        + "); the file is damaged");
+            }
+            at[i] = (int) j;
+        }
+        String source = value(ins.get(0));
+        if (idx.dims().length == 0) {
+            add(n, n.getOutput(0), new Op.Pick(axis, at[0]), source);
+            return;
+        }
+        long[] where = batchAxis.get(source);
+        if (where != null && where[0] == axis) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' gathers " + Arrays.toString(idx.dims())
+                    + " stored indices along axis " + axis + ", which holds the batch; only other axes can be gathered, since the"
+                    + " batch size changes. Index the batch outside the model");
+        }
+        add(n, n.getOutput(0), new Op.Gather(axis, idx.dims(), at), source);
+    }
+
+    /**
+     * ScatterND into a computed tensor with stored indices (Swin v2 zeroes the middle third of its
+     * qkv bias this way, a trainable parameter): data and updates are flattened and joined, and one
+     * {@link Op.Gather} takes each output entry from data or from the update that overwrites it, so
+     * gradients reach both. Stored updates stay fixed (a Constant), as they are in the model.
+     */
+    private void scatterNd(Onnx.Node n) {
+        List<String> ins = n.getInputList();
+        if (!attrS(n, "reduction", "none").equals("none")) {
+            throw unsupported(n, "with reduction '" + attrS(n, "reduction", "none") + "' (only plain overwriting is supported)");
+        }
+        long[] d = shapeOf(ins.get(0));
+        Known idx = k(ins.get(1));
+        long[] id = idx.dims();
+        int k = (int) id[id.length - 1];
+        long size = count(d);
+        int slice = (int) count(Arrays.copyOfRange(d, k, d.length));
+        long tuples = count(Arrays.copyOf(id, id.length - 1));
+        int[] from = new int[(int) size];
+        for (int i = 0; i < from.length; i++) {
+            from[i] = i;
+        }
+        long[] t = idx.longs();
+        for (int u = 0; u < tuples; u++) {
+            long offset = 0;
+            for (int a = 0; a < k; a++) {
+                long j = t[u * k + a];
+                long jj = j < 0 ? j + d[a] : j;
+                if (jj < 0 || jj >= d[a]) {
+                    throw new OnnxException(file + ": node '" + n.getName() + "' scatters to index " + j + " of axis " + a + " of size "
+                            + d[a] + "; the file is damaged");
+                }
+                offset = offset * d[a] + jj;
+            }
+            for (int r = 0; r < slice; r++) {
+                from[(int) (offset * slice + r)] = (int) (size + (long) u * slice + r);
+            }
+        }
+        String data = value(ins.get(0));
+        String updates;
+        if (alias.containsKey(ins.get(2)) || isParameter(ins.get(2))) {
+            updates = value(ins.get(2));
+        } else {
+            Known c = k(ins.get(2));
+            updates = unique(sanitize(n.getOutput(0) + "/updates"));
+            nodes.add(new Graph.Node(updates, new Op.Constant(c.dims(), c.floats()), List.of()));
+            shapes.put(updates, c.dims());
+        }
+        for (String v : List.of(data, updates)) {
+            if (batchAxis.containsKey(v)) {
+                throw new OnnxException(file + ": node '" + n.getName() + "' scatters into or from '" + v + "', which holds the batch;"
+                        + " only ScatterND on tensors that do not depend on the input (such as a bias) is supported");
+            }
+        }
+        long updateCount = count(shapes.get(updates));
+        String flatData = add(n, n.getOutput(0) + "/data", new Op.Reshape(new long[] {size}, new boolean[1]), data).name();
+        String flatUpdates = add(n, n.getOutput(0) + "/updates_flat", new Op.Reshape(new long[] {updateCount}, new boolean[1]), updates)
+                .name();
+        String both = add(n, n.getOutput(0) + "/joined", new Op.Concat(0, 2), flatData, flatUpdates).name();
+        add(n, n.getOutput(0), new Op.Gather(0, d, from), both);
+    }
+
+    /** Einsum, lowered into transposes, reshapes, reductions and a MatMul or Mul by {@link Einsum}. */
+    private void einsum(Onnx.Node n) {
+        String equation = attrS(n, "equation", null);
+        if (equation == null) {
+            throw new OnnxException(file + ": node '" + n.getName() + "' (Einsum) has no 'equation' attribute, which ONNX requires;"
+                    + " the file is damaged");
+        }
+        List<String> vals = new ArrayList<>();
+        List<long[]> inShapes = new ArrayList<>();
+        int[] batchAxes = new int[n.getInputCount()];
+        for (int i = 0; i < batchAxes.length; i++) {
+            String v = value(n.getInput(i));
+            vals.add(v);
+            inShapes.add(shapes.get(v));
+            batchAxes[i] = batchAxis.containsKey(v) ? (int) batchAxis.get(v)[0] : -1;
+        }
+        String result;
+        try {
+            result = Einsum.lower(equation, vals, inShapes, batchAxes,
+                    (step, op, inputs) -> add(n, n.getOutput(0) + "/einsum_" + step, op, inputs).name());
+        } catch (IllegalArgumentException e) {
+            List<String> dims = inShapes.stream().map(Arrays::toString).toList();
+            throw new OnnxException(file + ": node '" + n.getName() + "' computes Einsum '" + equation + "' of shapes "
+                    + String.join(" and ", dims) + ", which Compresso cannot lower: " + e.getMessage() + ". Supported are one or two"
+                    + " operands labelled by letters (and '...'), each label at most once per operand; rewrite the einsum in the model"
+                    + " (for example with matmul, transpose and sum) and export again", e);
+        }
+        alias.put(n.getOutput(0), result);
     }
 
     private boolean isParameter(String value) {
@@ -366,7 +509,7 @@ final class OnnxImport {
         boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
         Op.Conv op = new Op.Conv((int) w.dims()[0], (int) x[1], kernel, stride, pads, dilation, groups, bias);
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), op, value(ins.get(0)));
-        weights.put(node.name() + "_weight", w.floats());
+        weight(node.name() + "_weight", w::floats);
         if (bias) {
             weights.put(node.name() + "_bias", k(ins.get(2)).floats());
         }
@@ -398,15 +541,17 @@ final class OnnxImport {
         boolean transB = attrI(n, "transB", 0) == 1;
         int units = (int) (transB ? b.dims()[0] : b.dims()[1]);
         int in = (int) (transB ? b.dims()[1] : b.dims()[0]);
-        float[] w = transB ? b.floats() : transpose(b.floats(), in, units);
-        if (alpha != 1f) {
-            for (int i = 0; i < w.length; i++) {
-                w[i] *= alpha;
-            }
-        }
         boolean bias = ins.size() > 2 && !ins.get(2).isEmpty();
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias), value(ins.get(0)));
-        weights.put(node.name() + "_weight", w);
+        weight(node.name() + "_weight", () -> {
+            float[] w = transB ? b.floats() : transpose(b.values(), in, units);
+            if (alpha != 1f) {
+                for (int i = 0; i < w.length; i++) {
+                    w[i] *= alpha;
+                }
+            }
+            return w;
+        });
         if (bias) {
             float[] c = broadcastTo(k(ins.get(2)), new long[] {units});
             for (int i = 0; i < c.length; i++) {
@@ -442,7 +587,7 @@ final class OnnxImport {
             }
         }
         Graph.Node node = add(n, paramName(n, ins.get(1), ".weight"), new Op.Linear(units, in, bias != null), value(ins.get(0)));
-        weights.put(node.name() + "_weight", transpose(b.floats(), in, units));
+        weight(node.name() + "_weight", () -> transpose(b.values(), in, units));
         if (bias != null) {
             weights.put(node.name() + "_bias", bias);
         }
@@ -577,6 +722,9 @@ final class OnnxImport {
             long stride = w[1] * count(Arrays.copyOfRange(in, b + 1, in.length));
             return new long[] {j, stride / count(Arrays.copyOfRange(out, j + 1, out.length))};
         }
+        if (op instanceof Op.Gather t) {
+            return b == t.axis() ? null : new long[] {b < t.axis() ? b : b - 1 + t.indexShape().length, w[1]};
+        }
         if (op instanceof Op.Pick p) {
             return b == p.axis() ? null : new long[] {b > p.axis() ? b - 1 : b, w[1]};
         }
@@ -698,9 +846,16 @@ final class OnnxImport {
         shapes.put(name, c.dims());
         alias.put(onnxValue, name);
         if (op instanceof Op.Tensor) {
-            weights.put(name + "_weight", c.floats());
+            weight(name + "_weight", c::floats);
         }
         return name;
+    }
+
+    /** Keeps a large weight, computed only when this conversion collects weights. */
+    private void weight(String name, java.util.function.Supplier<float[]> values) {
+        if (keepWeights) {
+            weights.put(name, values.get());
+        }
     }
 
     private String paramName(Onnx.Node n, String weight, String suffix) {
@@ -816,11 +971,19 @@ final class OnnxImport {
         return Op.count(dims);
     }
 
-    private static float[] transpose(float[] m, int rows, int cols) {
+    /** The transpose of a row-major {@code rows × cols} matrix, in tiles so that reads and writes both stay in cache. */
+    private static float[] transpose(double[] m, int rows, int cols) {
         float[] t = new float[m.length];
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) {
-                t[c * rows + r] = m[r * cols + c];
+        final int tile = 32;
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int r1 = Math.min(rows, r0 + tile);
+                int c1 = Math.min(cols, c0 + tile);
+                for (int c = c0; c < c1; c++) {
+                    for (int r = r0; r < r1; r++) {
+                        t[c * rows + r] = (float) m[r * cols + c];
+                    }
+                }
             }
         }
         return t;

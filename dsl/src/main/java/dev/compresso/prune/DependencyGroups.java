@@ -338,6 +338,9 @@ public final class DependencyGroups {
                 out = x;
             } else if (op instanceof Op.Softmax s && s.axis() != 1 && x != null && outShape.length > 2) {
                 out = x;
+            } else if (op instanceof Op.Gather t) {
+                // picks entries by stored indices: removing a channel would change what the indices point at
+                block(x, quoted + " takes entries by stored indices along axis " + t.axis() + ", which the pruner does not follow");
             } else {
                 for (List<Segment> l : ins) {
                     block(l, quoted + " mixes or moves channels");

@@ -408,7 +408,7 @@ public final class Quantization {
 
     /**
      * Whether an op moves values without computing new ones, so a quantized input gives an output on
-     * the same grid: max pooling, flatten, reshape, transpose, slices, dropout (identity in inference),
+     * the same grid: max pooling, flatten, reshape, transpose, slices, gathers, dropout (identity in inference),
      * identity, and zero padding (zero is on every grid).
      *
      * @param op the op
@@ -416,7 +416,8 @@ public final class Quantization {
      */
     public static boolean keepsGrid(Op op) {
         return (op instanceof Op.Pool2d p && p.max()) || op instanceof Op.Flatten || op instanceof Op.Reshape
-                || op instanceof Op.Transpose || op instanceof Op.Slice || op instanceof Op.Pick || op instanceof Op.Dropout
+                || op instanceof Op.Transpose || op instanceof Op.Slice || op instanceof Op.Pick || op instanceof Op.Gather
+                || op instanceof Op.Dropout
                 || (op instanceof Op.Unary u && u.kind() == Op.UnaryKind.IDENTITY) || (op instanceof Op.Pad p && p.value() == 0f);
     }
 

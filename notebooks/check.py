@@ -153,9 +153,12 @@ def compare(ref, new, tol_pt, tol_rel, counts_free=False):
 
 def execute(name, mode, work, env, limit):
     """Executes a temporary copy of notebooks/NAME.ipynb; returns (seconds, notebook or None, log tail)."""
-    folder = os.path.join(work, mode)
+    # one folder per notebook: each gets its own run store (compresso-runs.db) and out/, as in a fresh checkout
+    folder = os.path.join(work, mode, name)
     os.makedirs(folder, exist_ok=True)
     copy = os.path.join(folder, name + ".ipynb")
+    env = dict(env)
+    env["JPY_SESSION_NAME"] = name + ".ipynb"  # as Jupyter Server names a kernel's notebook (relative); the run store records it
     shutil.copyfile(os.path.join(HERE, name + ".ipynb"), copy)
     if mode == "nbconvert":
         cmd = [JUPYTER, "nbconvert", "--execute", "--to", "notebook", "--inplace",

@@ -558,7 +558,11 @@ public final class RunStore implements AutoCloseable {
         return new RunStoreException("cannot " + what + " the run store " + file + ": " + e.getMessage() + "; " + fix, e);
     }
 
-    /** The notebook or script this JVM runs: {@code compresso.notebook}, Jupyter's session name, or the command's file. */
+    /**
+     * The notebook or script this JVM runs: {@code compresso.notebook}, Jupyter's session name (Jupyter
+     * Server sets {@code JPY_SESSION_NAME} to the notebook's path), the command's file, or {@code
+     * jupyter kernel} for a kernel whose client names no notebook.
+     */
     static String source() {
         String p = System.getProperty("compresso.notebook");
         if (p != null && !p.isBlank()) {
@@ -575,7 +579,11 @@ public final class RunStore implements AutoCloseable {
                 found = token;
             }
         }
-        return found != null ? found : cmd.isBlank() ? "unknown" : cmd.split("\\s+")[0];
+        if (found != null) {
+            return found;
+        }
+        // a kernel started by a client that does not name the notebook (nbconvert, a console)
+        return cmd.startsWith("dev.compresso.kernel.Main") ? "jupyter kernel" : cmd.isBlank() ? "unknown" : cmd.split("\\s+")[0];
     }
 
     /** Closes the connection; the session's store stays open for the JVM's life. */

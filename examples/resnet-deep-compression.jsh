@@ -1,7 +1,8 @@
 // Deep Compression (Han, Mao and Dally 2016) of two convolutional networks with BatchNorm on the full
 // Fashion-MNIST (60,000 training images, 10,000 test): resnet(20) (CIFAR-style, 0.27 M parameters)
-// and mobilenetV2() (inverted residuals, depthwise convolutions). For each: train dense, prune 85 %
-// or more of the weights by global magnitude in three rounds, share the survivors by k-means,
+// and mobilenetV2() (inverted residuals, depthwise convolutions). For each: train dense, prune by
+// magnitude in three rounds (resnet(20): 85 % of all weights, one global threshold; mobilenetV2():
+// 90 % of each 1x1 convolution), share the survivors by k-means,
 // Huffman-pack into a real file, load it back and check it; a safe and a tighter setting for each.
 // Targets (issue 11): resnet(20) dense >= 92.5 %, packed >= 15x smaller at <= 0.5 pt below dense
 // (goal 25x); mobilenetV2() >= 8x at <= 0.5 pt (goal 12x).
@@ -36,12 +37,14 @@ Network baseline(Network fresh) {
     return base;
 }
 
-// Prune (global magnitude over every conv and linear weight, cubic ramp in three rounds, fine-tuning
-// after each), share (k-means, linear init, centroids fine-tuned), pack (Huffman), load back, report.
-PackedModel deepCompression(Network base, double sparsity, int bits) {
+// Prune (magnitude, cubic ramp in three rounds, two fine-tuning epochs after each), share (k-means,
+// linear init, centroids fine-tuned), pack (Huffman), load back, report.
+Magnitude rounds(Magnitude m) {
+    return m.gradual(3).finetune(2, 3e-4);
+}
+PackedModel deepCompression(Network base, Magnitude pruning, double sparsity, int bits) {
     String tag = String.format(Locale.ROOT, "%s-p%.0f-k%d", base.name(), 100 * sparsity, bits);
-    var pruned = base.prune(magnitude().sparsity(sparsity).global().gradual(3).finetune(2, 3e-4)
-            .named(tag + "-pruned"));
+    var pruned = base.prune(pruning.named(tag + "-pruned"));
     var shared = pruned.share(kmeans().bits(bits).finetune(1, 1e-4).named(tag));
     var packed = shared.pack();
     System.out.println(packed);
@@ -51,7 +54,7 @@ PackedModel deepCompression(Network base, double sparsity, int bits) {
     System.out.printf("%s: loaded from %s: %s%n", tag, packed.file(), loaded.evaluate(data));
     System.out.printf(Locale.ROOT, "RESULT %s: dense %.2f%% %,d B | pruned %.2f%% (%.0f%% zeros) | shared %.2f%% | packed %,d B, %.1fx, top-1 %.2f%% (%+.2f pt vs dense)%n",
             tag, 100 * base.evaluation().top1(), base.denseBytes(), 100 * pruned.evaluation().top1(),
-            100 * sparsity, 100 * shared.evaluation().top1(), packed.bytes(), packed.ratio(), 100 * top1,
+            100.0 * (pruned.parameterCount() - pruned.nonZeroCount()) / pruned.parameterCount(), 100 * shared.evaluation().top1(), packed.bytes(), packed.ratio(), 100 * top1,
             100 * (top1 - base.evaluation().top1()));
     return packed;
 }
@@ -59,15 +62,22 @@ PackedModel deepCompression(Network base, double sparsity, int bits) {
 if (only.equals("all") || only.equals("resnet20")) {
     var resnetBase = baseline(resnet(20).named("resnet20"));
     System.out.println(resnetBase);
-    deepCompression(resnetBase, 0.85, 5);   // the target: >= 15x at <= 0.5 pt
-    if (!setting.equals("target")) deepCompression(resnetBase, 0.92, 4);   // towards the goal of 25x
+    // resnet(20): one global threshold over every conv and linear weight. Its smallest weights sit in
+    // the large, redundant 3x3 convolutions of the last stage, so no layer is emptied (notebook 07).
+    deepCompression(resnetBase, rounds(magnitude().sparsity(0.85).global()), 0.85, 5);   // the target: >= 15x at <= 0.5 pt
+    if (!setting.equals("target")) deepCompression(resnetBase, rounds(magnitude().sparsity(0.92).global()), 0.92, 4);   // towards the goal of 25x
 }
 
 if (only.equals("all") || only.equals("mobilenetv2")) {
     var mobileBase = baseline(mobilenetV2().named("mobilenetv2"));
     System.out.println(mobileBase);
-    deepCompression(mobileBase, 0.80, 5);   // the target: >= 8x at <= 0.5 pt
-    if (!setting.equals("target")) deepCompression(mobileBase, 0.88, 4);   // towards the goal of 12x
+    // mobilenetV2(): a global threshold is the BatchNorm trap here (a first run emptied layers: training
+    // accuracy fell to 49 % in the second round), so each 1x1 convolution (expand, project, head: 86 %
+    // of the weights) loses the same share, and the depthwise 3x3, the stem and the classifier are
+    // only shared.
+    var pointwise = weights().matching(".*(expand|project|head)\\.conv_weight");
+    deepCompression(mobileBase, rounds(magnitude().sparsity(0.9).select(pointwise)), 0.9, 5);   // the target: >= 8x at <= 0.5 pt
+    if (!setting.equals("target")) deepCompression(mobileBase, rounds(magnitude().sparsity(0.95).select(pointwise)), 0.95, 4);   // towards the goal of 12x
 }
 
 System.out.println(log());

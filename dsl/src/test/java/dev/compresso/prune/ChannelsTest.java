@@ -57,6 +57,24 @@ class ChannelsTest {
     }
 
     @Test
+    void finetuningAtAStatedRateIgnoresTheLastTrainingsRate() {
+        try (Network fresh = Network.create(Zoo.resnet(8), 3);
+                Network base = fresh.train(DATA, TrainOptions.epochs(1).batchSize(64).learningRate(1e-5).quiet().log(new ExperimentLog()));
+                Network cut = base.shrink(Channels.channels(0.5).finetune(0));
+                Network byHand = cut.finetuneQuietly(1, 1e-2);
+                Network stated = base.shrink(Channels.channels(0.5).finetune(1, 1e-2));
+                Network inherited = base.shrink(Channels.channels(0.5).finetune(1))) {
+            String w = "s2.b0.conv1_weight";
+            assertArrayEquals(byHand.weights(w), stated.weights(w), "finetune(1, 1e-2) trains at 1e-2");
+            assertFalse(java.util.Arrays.equals(stated.weights(w), inherited.weights(w)), "finetune(1) keeps the last rate, 1e-5");
+            assertTrue(Channels.channels(0.5).finetune(1, 1e-2).describe().contains("lr=0.01"),
+                    Channels.channels(0.5).finetune(1, 1e-2).describe());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Channels.channels(0.5).finetune(2, 0));
+        assertEquals("learningRate=0.0 must be > 0; for example 1e-3", e.getMessage());
+    }
+
+    @Test
     void shrunkModelsComputeWhatTheMaskedModelsCompute() throws Exception {
         List<Network> nets = new java.util.ArrayList<>(List.of(trained(Network.create(Zoo.resnet(20), 1)),
                 trained(Network.create(Zoo.mobilenetV2(), 1))));

@@ -45,7 +45,7 @@ public final class Activations {
         Map<String, float[]> out = new LinkedHashMap<>();
         try (NDManager scope = network.manager().newSubManager()) {
             NDArray input = scope.create(FloatBuffer.wrap(x), new Shape(shape));
-            Map<String, NDArray> values = block.run(new ParameterStore(scope, false), input, false);
+            Map<String, NDArray> values = block.run(new ParameterStore(scope, false), input, false, nodes);
             for (String n : nodes) {
                 out.put(n, values.get(n).toFloatArray());
             }

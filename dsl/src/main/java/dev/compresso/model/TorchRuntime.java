@@ -119,6 +119,11 @@ public final class TorchRuntime {
         ai.djl.pytorch.jni.JniUtils.setGradMode(false);
     }
 
+    /** Whether PyTorch records gradients on the calling thread (inside the fit loop's collector). */
+    static boolean recordingGradients() {
+        return ai.djl.pytorch.jni.JniUtils.isGradMode();
+    }
+
     /** The number of intra-op threads PyTorch uses. */
     public static int threads() {
         engine();

@@ -4,10 +4,8 @@ import dev.compresso.model.Graph;
 import dev.compresso.model.Network;
 import dev.compresso.model.Op;
 import dev.compresso.onnx.OnnxFile;
-import dev.compresso.onnx.OnnxRuntimeSession;
 import dev.compresso.prune.Channels;
 import dev.compresso.prune.DependencyGroups;
-import dev.compresso.train.Fit;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -89,24 +87,8 @@ public final class ShrinkBench {
         return total;
     }
 
-    /** Max abs difference between Compresso and ONNX Runtime on 2 random samples, and the output scale. */
+    /** Max abs difference between Compresso and ONNX Runtime on 2 random samples (an exported file's batch is dynamic), and the output scale. */
     static double[] compare(Network net, Path file) {
-        long[] sample = net.architecture().inputShape();
-        float[] x = OnnxCoverage.randomInput(2, sample, 5);
-        long[] shape = new long[sample.length + 1];
-        shape[0] = 2;
-        System.arraycopy(sample, 0, shape, 1, sample.length);
-        float[] ours = Fit.outputs(net, dev.compresso.data.Samples.of(x, new int[2], sample, net.architecture().outputs()), 2);
-        float[] ref;
-        try (OnnxRuntimeSession s = OnnxRuntimeSession.open(file, 1)) {
-            ref = s.run(x, shape);
-        }
-        double diff = 0;
-        double scale = 0;
-        for (int i = 0; i < ref.length; i++) {
-            diff = Math.max(diff, Math.abs(ours[i] - ref[i]));
-            scale = Math.max(scale, Math.abs(ref[i]));
-        }
-        return new double[] {diff, scale};
+        return OnnxCoverage.compare(net, file, 1, 5);
     }
 }

@@ -51,20 +51,23 @@ double ortTop1(Path file, Samples test) {
     return (double) right / test.size();
 }
 
-// The dense baselines, trained once: Adam at 1e-3 for 8 epochs, then 2 at 1e-4. They are packed to
-// out/dense/NAME-e8+2.cmpr (-nTRAIN before .cmpr on a subset), shared with examples/resnet-deep-compression.jsh: whichever runs first
+// The dense baselines, trained once: Adam at 1e-3 for 12 epochs, then 3 at 1e-4. They are packed to
+// out/dense/NAME-e12+3.cmpr (-nTRAIN before .cmpr on a subset), shared with examples/resnet-deep-compression.jsh: whichever runs first
 // trains them, the other loads them with the same options for fine-tuning. Delete them to retrain.
 Network baseline(Network fresh) {
-    var file = Path.of("out/dense/" + fresh.name() + "-e8+2" + (trainImages == 60000 ? "" : "-n" + trainImages) + ".cmpr");
-    var last = epochs(2).learningRate(1e-4).seed(43);
+    var file = Path.of("out/dense/" + fresh.name() + "-e12+3" + (trainImages == 60000 ? "" : "-n" + trainImages) + ".cmpr");
+    var last = epochs(3).learningRate(1e-4).seed(43);
     if (Files.exists(file)) {
         System.out.println("dense " + fresh.name() + ": loaded from " + file + " (delete it to train again)");
         return load(file.toString()).named(fresh.name()).withData(data, last);
     }
     long t0 = System.nanoTime();
-    var high = fresh.train(data, epochs(8).learningRate(1e-3).seed(42));
+    // DENSE_THREADS=2 trains the baseline with two PyTorch threads (the rest of the script uses one).
+    threads(Integer.parseInt(System.getenv().getOrDefault("DENSE_THREADS", "1")));
+    var high = fresh.train(data, epochs(12).learningRate(1e-3).seed(42));
     var base = high.train(data, last);
-    System.out.printf(Locale.ROOT, "dense %s: %.0f s per epoch%n", fresh.name(), (System.nanoTime() - t0) / 1e9 / 10);
+    threads(1);
+    System.out.printf(Locale.ROOT, "dense %s: %.0f s per epoch%n", fresh.name(), (System.nanoTime() - t0) / 1e9 / 15);
     base.pack(file);
     return base;
 }
@@ -76,9 +79,10 @@ if (part.equals("all") || part.equals("resnet20")) {
     System.out.println(groups(dense).printAll());
 
     // 2. Half of the channels of every prunable group (the residual groups too), ranked by L1 norm,
-    //    then fine-tuned for four epochs at 1e-3 (the dense training ended at 1e-4, too low to win
-    //    back what half the channels lose). The shrunk network is physically smaller.
-    var slim = dense.shrink(channels(0.5).finetune(4, 1e-3));
+    //    then fine-tuned like the dense training: 8 epochs at 1e-3 (the dense training ended at 1e-4,
+    //    too low to win back what half the channels lose), then 2 at 1e-4. The shrunk network is
+    //    physically smaller.
+    var slim = dense.shrink(channels(0.5).finetune(8, 1e-3)).train(data, epochs(2).learningRate(1e-4).seed(44));
     System.out.println(slim);
 
     // 3. Unstructured: 80 % of the weights zeroed by magnitude, one fine-tuning epoch. Same shapes,

@@ -20,11 +20,14 @@ For each notebooks/NN-*.ipynb it
      Every committed copy must have run in the reproducible mode (its versions() line says "mode
      reproducible": ./compresso pins oneMKL, oneDNN and ATen to their AVX2 code paths); a copy that
      did not fails, with the command that re-executes it. Those tolerances then hold whenever the
-     fresh run is in the mode too (the default), whatever the CPU model. A fresh run at full speed
-     (COMPRESSO_REPRODUCIBLE=0) on another CPU model takes other BLAS kernels, rounds differently and
-     trains along another path: only for it keys may move by ±5 points and 5 %, and counts of
-     configurations are not compared (seen between AMD EPYC and Intel Xeon before the mode existed:
-     70 % of the % keys moved by under 0.5 points, 91 % by under 1, one by 3.8).
+     fresh run is in the mode too (the default) on a CPU of the same vendor. Across vendors (AMD
+     against Intel) the mode is not enough: copies committed on an AMD EPYC moved by up to 1.5
+     points on an Intel Xeon with AVX-512, both in the mode (2026-12-02). A fresh run on another
+     vendor's CPU, or at full speed (COMPRESSO_REPRODUCIBLE=0) on another CPU model, takes other
+     kernels, rounds differently and trains along another path: only for it keys may move by ±5
+     points and 5 %, and counts of configurations are not compared (seen between AMD EPYC and
+     Intel Xeon before the mode existed: 70 % of the % keys moved by under 0.5 points, 91 % by
+     under 1, one by 3.8).
 
 It prints one line per execution (notebook, runner, seconds, keys) and exits 1 if anything failed.
 Notebooks set their own seed and thread count (threads(1)); COMPRESSO_THREADS=1 is exported to match.
@@ -90,12 +93,25 @@ def run_of(nb):
     return None, None
 
 
+def vendor_of(cpu):
+    """'AMD' or 'Intel' as a CPU model string names it, else None."""
+    if cpu is None:
+        return None
+    for v in ("AMD", "Intel"):
+        if v.lower() in cpu.lower():
+            return v
+    return None
+
+
 def strict(committed_run, fresh_run):
     """True when the committed copy's key numbers must hold to the tight tolerances in the fresh run:
-    both ran in the reproducible mode, or on the same CPU model in the same mode."""
+    both ran in the reproducible mode on CPUs of the same vendor, or on the same CPU model in the
+    same mode. Across vendors the mode is not enough (measured 2026-12-02: copies committed on an
+    AMD EPYC moved by up to 1.5 points on an Intel Xeon, both in the mode)."""
     (mode_a, cpu_a), (mode_b, cpu_b) = committed_run, fresh_run
     if mode_a == "reproducible" and mode_b == "reproducible":
-        return True
+        va, vb = vendor_of(cpu_a), vendor_of(cpu_b or this_cpu())
+        return va is not None and va == vb
     return cpu_a is not None and cpu_a == cpu_b and mode_a == mode_b
 
 
@@ -151,6 +167,12 @@ def compare(ref, new, tol_pt, tol_rel, counts_free=False):
     return problems
 
 
+def largest_move(ref, new):
+    """The largest move, in points, of a % key both runs printed (0 when there is none)."""
+    moves = [abs(ref[k][0] - new[k][0]) for k in set(ref) & set(new) if ref[k][1] == "%" and new[k][1] == "%"]
+    return max(moves, default=0.0)
+
+
 def execute(name, mode, work, env, limit):
     """Executes a temporary copy of notebooks/NAME.ipynb; returns (seconds, notebook or None, log tail)."""
     # one folder per notebook: each gets its own run store (compresso-runs.db) and out/, as in a fresh checkout
@@ -194,8 +216,8 @@ def main():
     ap.add_argument("--tol-pt", type=float, default=0.2, help="allowed move of a %% key, in points (default 0.2)")
     ap.add_argument("--tol-rel", type=float, default=0.002, help="allowed relative move of other keys (default 0.002)")
     ap.add_argument("--tol-pt-other-cpu", type=float, default=5.0,
-                    help="allowed move of a %% key when the fresh run is not in the reproducible mode and ran on "
-                         "another CPU model or in another mode than the committed copy (default 5)")
+                    help="allowed move of a %% key when the fresh run ran on another vendor's CPU, or not in the "
+                         "reproducible mode on another CPU model or in another mode than the committed copy (default 5)")
     ap.add_argument("--tol-rel-other-cpu", type=float, default=0.05,
                     help="allowed relative move of other keys on another CPU model (default 0.05)")
     ap.add_argument("--jobs", type=int, default=1,
@@ -258,6 +280,7 @@ def main():
         n, m = job
         seconds, nb, rc, tail = execute(n, m, work, env, args.limit)
         problems = []
+        moved = 0.0
         if nb is None:
             problems.append("no executed notebook")
         else:
@@ -271,13 +294,16 @@ def main():
                       "±%g pt / %g %%" % (n, m, committed_run[n][0] or "unnamed", committed_run[n][1] or "an unnamed CPU",
                                          fresh[0] or "unnamed", fresh[1] or this_cpu() or "an unknown CPU",
                                          args.tol_pt_other_cpu, 100 * args.tol_rel_other_cpu), flush=True)
-            problems += compare(committed[n], keys_of(nb), *tolerance)
+            fresh_keys = keys_of(nb)
+            problems += compare(committed[n], fresh_keys, *tolerance)
+            moved = largest_move(committed[n], fresh_keys)
         if rc != 0 and not any(p.startswith("cell error") for p in problems):
             problems.append("%s exited with %d" % (m, rc))
         if seconds > args.limit:
             problems.append("took %.0f s > %.0f s" % (seconds, args.limit))
         status = "ok" if not problems else "FAIL"
-        print("%-22s %-9s %6.1f s  %2d keys  %s" % (n, m, seconds, len(committed[n]), status), flush=True)
+        print("%-22s %-9s %6.1f s  %2d keys  largest move %.2f pt  %s" % (n, m, seconds, len(committed[n]),
+                                                                       moved if nb is not None else float("nan"), status), flush=True)
         for pr in problems:
             print("    " + pr, flush=True)
         if problems and rc != 0:

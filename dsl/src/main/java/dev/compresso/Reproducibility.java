@@ -9,7 +9,9 @@ import java.util.Set;
 
 /**
  * The reproducible mode: environment settings that make PyTorch's CPU kernels take the same code
- * paths on any x86-64 CPU with AVX2, AMD or Intel, so a notebook gives a colleague the same numbers.
+ * paths on x86-64 CPUs with AVX2 of one vendor, so a notebook gives a colleague the same numbers.
+ * Across vendors they do not hold: oneMKL's reproducible branch gave other bits on an Intel Xeon
+ * than on an AMD EPYC (README, "Reproducible numbers").
  * oneMKL's conditional numerical reproducibility ({@code MKL_CBWR=AVX2,STRICT}), oneDNN's ISA cap
  * ({@code ONEDNN_MAX_CPU_ISA=AVX2}) and ATen's kernel choice ({@code ATEN_CPU_CAPABILITY=avx2}); the
  * thread count is fixed too ({@code COMPRESSO_THREADS}). The native libraries read them once, when

@@ -29,7 +29,8 @@ For each notebooks/NN-*.ipynb it
      Intel Xeon before the mode existed: 70 % of the % keys moved by under 0.5 points, 91 % by
      under 1, one by 3.8).
 
-It prints one line per execution (notebook, runner, seconds, keys) and exits 1 if anything failed.
+It prints one line per execution (notebook, runner, seconds, keys, the largest move of a % key) and
+exits 1 if anything failed.
 Notebooks set their own seed and thread count (threads(1)); COMPRESSO_THREADS=1 is exported to match.
 """
 
@@ -280,7 +281,7 @@ def main():
         n, m = job
         seconds, nb, rc, tail = execute(n, m, work, env, args.limit)
         problems = []
-        moved = 0.0
+        moved = float("nan")  # no executed notebook, no keys to compare
         if nb is None:
             problems.append("no executed notebook")
         else:
@@ -303,7 +304,7 @@ def main():
             problems.append("took %.0f s > %.0f s" % (seconds, args.limit))
         status = "ok" if not problems else "FAIL"
         print("%-22s %-9s %6.1f s  %2d keys  largest move %.2f pt  %s" % (n, m, seconds, len(committed[n]),
-                                                                       moved if nb is not None else float("nan"), status), flush=True)
+                                                                       moved, status), flush=True)
         for pr in problems:
             print("    " + pr, flush=True)
         if problems and rc != 0:

@@ -41,6 +41,7 @@ class GraphBlockMemoryTest {
             }
         }
     }
+
     @Test
     void anOpsTemporariesAreFreedWhenItReturns() {
         // conv, then fake quantization (six temporaries the size of its input) twice, then a reading

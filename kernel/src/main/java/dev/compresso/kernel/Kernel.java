@@ -77,11 +77,16 @@ final class Kernel {
     Kernel(ConnectionInfo conn) {
         this.conn = conn;
         this.wire = new Wire(conn.key(), conn.signatureScheme());
-        shell = bind(SocketType.ROUTER, conn.shellPort());
-        control = bind(SocketType.ROUTER, conn.controlPort());
-        iopub = bind(SocketType.PUB, conn.iopubPort());
-        stdin = bind(SocketType.ROUTER, conn.stdinPort());
-        heartbeat = bind(SocketType.REP, conn.hbPort());
+        try {
+            shell = bind(SocketType.ROUTER, conn.shellPort());
+            control = bind(SocketType.ROUTER, conn.controlPort());
+            iopub = bind(SocketType.PUB, conn.iopubPort());
+            stdin = bind(SocketType.ROUTER, conn.stdinPort());
+            heartbeat = bind(SocketType.REP, conn.hbPort());
+        } catch (IllegalStateException e) {
+            ctx.close(); // the sockets bound so far release their ports
+            throw e;
+        }
         stdin.setReceiveTimeOut(STDIN_POLL_MILLIS);
         stdinChannel = new StdinChannel(stdin, wire, this::flushStreams);
         // JShell and the DSL imports take a moment; answer kernel_info meanwhile.
@@ -103,7 +108,15 @@ final class Kernel {
         // final idle status) reach the client; with 0 they could be dropped as the kernel exits.
         s.setLinger(CLOSE_LINGER_MILLIS);
         s.setReceiveTimeOut(POLL_MILLIS);
-        s.bind(conn.address(port));
+        try {
+            s.bind(conn.address(port));
+        } catch (org.zeromq.ZMQException e) {
+            // jeromq says only "Errno 48" for a port in use; name the address and what to do
+            throw new IllegalStateException("cannot listen on " + conn.address(port) + " (" + type.name().toLowerCase(java.util.Locale.ROOT)
+                    + " socket of the connection file): " + (e.getErrorCode() == zmq.ZError.EADDRINUSE
+                            ? "the port is in use by another process; let Jupyter pick free ports (restart the kernel) or free the port"
+                            : "ZeroMQ error " + e.getErrorCode() + " (" + e.getMessage() + "); check the connection file's ip and ports"), e);
+        }
         return s;
     }
 

@@ -30,10 +30,7 @@ class KernelProcessTest {
     /** Starts {@code ./compresso kernel CONNECTION_FILE}'s JVM with {@code env} added to its environment. */
     private Process startKernel(java.util.Map<String, String> env) throws Exception {
         key = UUID.randomUUID().toString();
-        int[] ports = new int[5];
-        for (int i = 0; i < 5; i++) {
-            ports[i] = KernelProtocolTest.freePort();
-        }
+        int[] ports = KernelProtocolTest.freePorts(5);
         info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3], ports[4],
                 key, "hmac-sha256");
         Path conn = dir.resolve("kernel.json");

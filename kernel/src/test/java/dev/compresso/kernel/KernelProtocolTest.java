@@ -38,17 +38,38 @@ class KernelProtocolTest {
     Wire wire;
     String key = UUID.randomUUID().toString();
 
-    static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
+    /**
+     * {@code n} distinct free ports: all held open together before any is released, so the system
+     * cannot hand the same one out twice, and bound without SO_REUSEADDR (Java's default sets it), so
+     * no port with a connection of an earlier test still in TIME_WAIT comes back: ZeroMQ's bind
+     * would refuse it.
+     */
+    static int[] freePorts(int n) throws IOException {
+        ServerSocket[] held = new ServerSocket[n];
+        try {
+            int[] ports = new int[n];
+            for (int i = 0; i < n; i++) {
+                held[i] = new ServerSocket();
+                held[i].setReuseAddress(false);
+                held[i].bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+                ports[i] = held[i].getLocalPort();
+            }
+            return ports;
+        } finally {
+            for (ServerSocket s : held) {
+                if (s != null) {
+                    s.close();
+                }
+            }
         }
     }
 
     @BeforeAll
     void start() throws Exception {
         System.setProperty("compresso.home", "..");
-        Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", freePort(), freePort(), freePort(),
-                freePort(), freePort(), key, "hmac-sha256");
+        int[] ports = freePorts(5);
+        Kernel.ConnectionInfo info = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2],
+                ports[3], ports[4], key, "hmac-sha256");
         infoForTests = info;
         kernel = new Kernel(info);
         server = new Thread(() -> {
@@ -152,6 +173,24 @@ class KernelProtocolTest {
         JsonObject reply = request(shell, "execute_request", obj("code", code, "silent", false, "store_history", true));
         iopubOut.addAll(iopubUntilIdle(lastHeader.get("msg_id").getAsString()));
         return reply;
+    }
+
+    @Test
+    void aPortInUseIsNamedAndReleasesTheOthers() throws Exception {
+        int[] ports = freePorts(4);
+        // the running kernel's shell port, and four free ones
+        var taken = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3],
+                infoForTests.shellPort(), key, "hmac-sha256");
+        IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> new Kernel(taken));
+        assertTrue(e.getMessage().startsWith("cannot listen on tcp://127.0.0.1:" + infoForTests.shellPort() + " (rep socket")
+                && e.getMessage().contains("in use by another process"), e.getMessage());
+        // the four bound before the failure are free again
+        for (int p : ports) {
+            try (ServerSocket s = new ServerSocket()) {
+                s.setReuseAddress(false);
+                s.bind(new java.net.InetSocketAddress("127.0.0.1", p));
+            }
+        }
     }
 
     @Test

@@ -32,8 +32,8 @@ public final class Csv {
             throw new IllegalArgumentException("testFraction=" + testFraction + " must be in (0, 1), for example 0.2");
         }
         if (!Files.isRegularFile(file)) {
-            throw new UncheckedIOException(
-                    new java.io.FileNotFoundException("CSV file " + file + " does not exist; check the path"));
+            String message = "CSV file " + file.toAbsolutePath() + " does not exist; check the path";
+            throw new UncheckedIOException(message, new java.io.FileNotFoundException(message));
         }
         Table table;
         try {

@@ -103,9 +103,11 @@ public final class FashionMnist {
             }
         }
         if (!missing.isEmpty()) {
-            throw new UncheckedIOException(new java.io.FileNotFoundException("data folder " + dir.toAbsolutePath()
-                    + " does not hold " + String.join(", ", missing) + " (raw or .gz); an MNIST-layout folder holds "
-                    + String.join(", ", FILES)));
+            String message = "data folder " + dir.toAbsolutePath() + (missing.size() == FILES.length
+                    ? " holds none of the MNIST-layout files " + String.join(", ", FILES)
+                    : " lacks " + String.join(", ", missing) + " of the MNIST-layout files " + String.join(", ", FILES))
+                    + "; point it at a folder that holds all four (each raw or .gz)";
+            throw new UncheckedIOException(message, new java.io.FileNotFoundException(message));
         }
         try {
             Samples train = images(find(dir, FILES[0]), find(dir, FILES[1]));

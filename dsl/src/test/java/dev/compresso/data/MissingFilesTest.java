@@ -33,6 +33,13 @@ class MissingFilesTest {
     void aFolderWithoutIdxFilesListsWhatIsMissing() throws IOException {
         Files.writeString(dir.resolve("readme.txt"), "no images here");
         UncheckedIOException e = assertThrows(UncheckedIOException.class, () -> Compresso.idx(dir.toString()));
-        assertTrue(e.getMessage().contains("does not hold train-images-idx3-ubyte"), e.getMessage());
+        assertTrue(e.getMessage().startsWith("data folder " + dir.toAbsolutePath() + " holds none of the MNIST-layout files"
+                + " train-images-idx3-ubyte, ") && e.getMessage().endsWith("holds all four (each raw or .gz)"), e.getMessage());
+        Files.write(dir.resolve("train-images-idx3-ubyte"), new byte[0]);
+        Files.write(dir.resolve("t10k-labels-idx1-ubyte.gz"), new byte[0]);
+        e = assertThrows(UncheckedIOException.class, () -> Compresso.idx(dir.toString()));
+        assertTrue(e.getMessage().contains(" lacks train-labels-idx1-ubyte, t10k-images-idx3-ubyte of the MNIST-layout files"),
+                e.getMessage());
+        assertTrue(!e.getMessage().contains("Exception"), "no exception class in the message: " + e.getMessage());
     }
 }

@@ -16,7 +16,8 @@ JShell `$N` temporary compiles each cell slower than the last.
 Last, interrupt latency: a tight loop runs for 0.5 s, then `KernelManager.interrupt_kernel()` (a
 message for compresso, SIGINT for ipykernel) and the time until its execute_reply, median of
 INTERRUPTS; for compresso again under every JDK 21+ found in /usr/lib/jvm (JDK 20 removed
-Thread.stop, so the stop works differently there).
+Thread.stop, so the stop works differently there), with its launch and first DSL cell after start
+(medians of LAUNCHES; on JDK 25+ the launcher's archive is an AOT cache).
 
 Each round-trip median comes with the kernel process's CPU time per cell (all threads, user and
 system), which a busy shared machine inflates less than wall time.
@@ -150,8 +151,17 @@ for jdk in sorted(glob.glob("/usr/lib/jvm/*")):
     version = next((l.split("=")[1].strip('"\n') for l in open(release) if l.startswith("JAVA_VERSION=")), "")
     if int(version.split(".")[0]) < 21:
         continue
-    km, kc, t = start("compresso", env={**os.environ, "JAVA_HOME": jdk})
+    env = {**os.environ, "JAVA_HOME": jdk}
+    launch, first_dsl = [], []
+    for i in range(launches):  # its own class-data archive (an AOT cache on JDK 25+), written by run.sh
+        km, kc, t = start("compresso", env=env)
+        launch.append(t)
+        first_dsl.append(run(kc, "var net = lenet300100();\nnet"))
+        stop(km, kc)
+        del km, kc
+    km, kc, t = start("compresso", env=env)
     lat = [interrupt_latency(km, kc, spin["compresso"]) for _ in range(interrupts)]
     stop(km, kc)
     del km, kc
-    print(f"compresso on JDK {version}: launch->kernel_info_reply {t:.3f} s   interrupt {ms(lat)}", flush=True)
+    print(f"compresso on JDK {version}: launch->kernel_info_reply {statistics.median(launch):.3f} s   "
+          f"first DSL cell after start {statistics.median(first_dsl):.3f} s   interrupt {ms(lat)}", flush=True)

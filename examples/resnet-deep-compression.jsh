@@ -2,7 +2,7 @@
 // Fashion-MNIST (60,000 training images, 10,000 test): resnet(20) (CIFAR-style, 0.27 M parameters)
 // and mobilenetV2() (inverted residuals, depthwise convolutions). For each: train dense, prune by
 // magnitude in three rounds (resnet(20): 85 % of all weights, one global threshold; mobilenetV2():
-// 90 % of each 1x1 convolution), share the survivors by k-means,
+// 85 % of each 1x1 convolution), share the survivors by k-means,
 // Huffman-pack into a real file, load it back and check it; a safe and a tighter setting for each.
 // Targets (issue 11): resnet(20) dense >= 92.5 %, packed >= 15x smaller at <= 0.5 pt below dense
 // (goal 25x); mobilenetV2() >= 8x at <= 0.5 pt (goal 12x).
@@ -88,7 +88,9 @@ if (only.equals("all") || only.equals("mobilenetv2")) {
     // of the weights) loses the same share, and the depthwise 3x3, the stem and the classifier are
     // only shared.
     var pointwise = weights().matching(".*(expand|project|head)\\.conv_weight");
-    deepCompression(mobileBase, rounds(magnitude().sparsity(0.9).select(pointwise)), 0.9, 5);   // the target: >= 8x at <= 0.5 pt
+    // 90 % with rounds() (2 epochs at 3e-4 after each) lost 17 pt on 6,000 images; 85 % with 3 epochs at
+    // 1e-3 after each round recovers far better (bench/README section 16).
+    deepCompression(mobileBase, magnitude().sparsity(0.85).select(pointwise).gradual(3).finetune(3, 1e-3), 0.85, 5);   // the target: >= 8x at <= 0.5 pt
     if (setting.equals("all")) deepCompression(mobileBase, rounds(magnitude().sparsity(0.95).select(pointwise)), 0.95, 4);   // towards the goal of 12x
 }
 

@@ -106,21 +106,35 @@ def ms(xs):
     return f"{statistics.median(xs) * 1000:6.2f} ms"
 
 
+DSL_CELL = "var net = lenet300100();\nnet"
+
+
+def launch_and_first_dsl(env=None):
+    """A fresh compresso kernel: (launch -> kernel_info_reply, the first DSL cell right after it), seconds."""
+    km, kc, t = start("compresso", env=env)
+    first = run(kc, DSL_CELL)
+    stop(km, kc)
+    del km, kc  # finalized now: at interpreter exit jupyter_client's finalizer fails to log
+    return t, first
+
+
 print(f"machine: {os.cpu_count()} cores; launches {launches}, warmup {warmup}, rounds {rounds} per cell,"
       f" then {session} cells more", flush=True)
 for name in ("compresso", "python3"):
     launch, first_dsl, later_dsl = [], [], []
     for i in range(launches):
-        km, kc, t = start(name)
-        launch.append(t)
         if name == "compresso":
-            first_dsl.append(run(kc, "var net = lenet300100();\nnet"))
-        stop(km, kc)
-        del km, kc  # finalized now: at interpreter exit jupyter_client's finalizer fails to log
+            t, first = launch_and_first_dsl()
+            first_dsl.append(first)
+        else:
+            km, kc, t = start(name)
+            stop(km, kc)
+            del km, kc  # finalized now: at interpreter exit jupyter_client's finalizer fails to log
+        launch.append(t)
         if name == "compresso":  # a DSL cell once JShell is up (a plain cell ran first)
             km, kc, t = start(name)
             run(kc, "1 + 1")
-            later_dsl.append(run(kc, "var net = lenet300100();\nnet"))
+            later_dsl.append(run(kc, DSL_CELL))
             stop(km, kc)
             del km, kc
     km, kc, _ = start(name)
@@ -152,13 +166,8 @@ for jdk in sorted(glob.glob("/usr/lib/jvm/*")):
     if int(version.split(".")[0]) < 21:
         continue
     env = {**os.environ, "JAVA_HOME": jdk}
-    launch, first_dsl = [], []
-    for i in range(launches):  # its own class-data archive (an AOT cache on JDK 25+), written by run.sh
-        km, kc, t = start("compresso", env=env)
-        launch.append(t)
-        first_dsl.append(run(kc, "var net = lenet300100();\nnet"))
-        stop(km, kc)
-        del km, kc
+    # each JDK starts from its own class-data archive (an AOT cache on JDK 25+), written by run.sh
+    launch, first_dsl = zip(*[launch_and_first_dsl(env) for _ in range(launches)])
     km, kc, t = start("compresso", env=env)
     lat = [interrupt_latency(km, kc, spin["compresso"]) for _ in range(interrupts)]
     stop(km, kc)

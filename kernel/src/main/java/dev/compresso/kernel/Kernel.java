@@ -78,11 +78,11 @@ final class Kernel {
         this.conn = conn;
         this.wire = new Wire(conn.key(), conn.signatureScheme());
         try {
-            shell = bind(SocketType.ROUTER, conn.shellPort());
-            control = bind(SocketType.ROUTER, conn.controlPort());
-            iopub = bind(SocketType.PUB, conn.iopubPort());
-            stdin = bind(SocketType.ROUTER, conn.stdinPort());
-            heartbeat = bind(SocketType.REP, conn.hbPort());
+            shell = bind(SocketType.ROUTER, conn.shellPort(), "shell_port");
+            control = bind(SocketType.ROUTER, conn.controlPort(), "control_port");
+            iopub = bind(SocketType.PUB, conn.iopubPort(), "iopub_port");
+            stdin = bind(SocketType.ROUTER, conn.stdinPort(), "stdin_port");
+            heartbeat = bind(SocketType.REP, conn.hbPort(), "hb_port");
         } catch (IllegalStateException e) {
             ctx.close(); // the sockets bound so far release their ports
             throw e;
@@ -102,7 +102,8 @@ final class Kernel {
         }).start();
     }
 
-    private ZMQ.Socket bind(SocketType type, int port) {
+    /** A socket of {@code type} listening on {@code port}, the connection file's {@code key}. */
+    private ZMQ.Socket bind(SocketType type, int port, String key) {
         ZMQ.Socket s = ctx.createSocket(type);
         // Closing waits up to this long for queued messages, so the last replies (shutdown_reply, the
         // final idle status) reach the client; with 0 they could be dropped as the kernel exits.
@@ -112,8 +113,8 @@ final class Kernel {
             s.bind(conn.address(port));
         } catch (org.zeromq.ZMQException e) {
             // jeromq says only "Errno 48" for a port in use; name the address and what to do
-            throw new IllegalStateException("cannot listen on " + conn.address(port) + " (" + type.name().toLowerCase(java.util.Locale.ROOT)
-                    + " socket of the connection file): " + (e.getErrorCode() == zmq.ZError.EADDRINUSE
+            throw new IllegalStateException("cannot listen on " + conn.address(port) + " (" + key
+                    + " of the connection file): " + (e.getErrorCode() == zmq.ZError.EADDRINUSE
                             ? "the port is in use by another process; let Jupyter pick free ports (restart the kernel) or free the port"
                             : "ZeroMQ error " + e.getErrorCode() + " (" + e.getMessage() + "); check the connection file's ip and ports"), e);
         }

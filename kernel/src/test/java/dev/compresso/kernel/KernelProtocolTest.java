@@ -49,9 +49,7 @@ class KernelProtocolTest {
         try {
             int[] ports = new int[n];
             for (int i = 0; i < n; i++) {
-                held[i] = new ServerSocket();
-                held[i].setReuseAddress(false);
-                held[i].bind(new java.net.InetSocketAddress("127.0.0.1", 0));
+                held[i] = listenWithoutReuse(0);
                 ports[i] = held[i].getLocalPort();
             }
             return ports;
@@ -61,6 +59,19 @@ class KernelProtocolTest {
                     s.close();
                 }
             }
+        }
+    }
+
+    /** A server socket on 127.0.0.1:{@code port} (0: any free one) without SO_REUSEADDR. */
+    static ServerSocket listenWithoutReuse(int port) throws IOException {
+        ServerSocket s = new ServerSocket();
+        try {
+            s.setReuseAddress(false);
+            s.bind(new java.net.InetSocketAddress("127.0.0.1", port));
+            return s;
+        } catch (IOException e) {
+            s.close();
+            throw e;
         }
     }
 
@@ -182,14 +193,11 @@ class KernelProtocolTest {
         var taken = new Kernel.ConnectionInfo("tcp", "127.0.0.1", ports[0], ports[1], ports[2], ports[3],
                 infoForTests.shellPort(), key, "hmac-sha256");
         IllegalStateException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> new Kernel(taken));
-        assertTrue(e.getMessage().startsWith("cannot listen on tcp://127.0.0.1:" + infoForTests.shellPort() + " (rep socket")
+        assertTrue(e.getMessage().startsWith("cannot listen on tcp://127.0.0.1:" + infoForTests.shellPort() + " (hb_port of the connection file)")
                 && e.getMessage().contains("in use by another process"), e.getMessage());
         // the four bound before the failure are free again
         for (int p : ports) {
-            try (ServerSocket s = new ServerSocket()) {
-                s.setReuseAddress(false);
-                s.bind(new java.net.InetSocketAddress("127.0.0.1", p));
-            }
+            listenWithoutReuse(p).close();
         }
     }
 
